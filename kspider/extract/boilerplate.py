@@ -1,0 +1,184 @@
+"""Boilerplate: lines and blocks that are page furniture, not body text.
+
+Two kinds of rule:
+
+- patterns (``BOILERPLATE_PATTERNS``, data, extensible per site through
+  ``Site.boilerplate``): a block matching one is dropped. Patterns are written in
+  Simplified script; a block in Traditional script is matched in its Simplified
+  form too, so 版權聲明 and 版权声明 are one pattern.
+- structure: a tail marker (上一篇, 相关文章, 分享给朋友 …) ends the body; a run of
+  blocks repeated verbatim is pasted furniture (removed with the headline-like
+  blocks around it); a single repeated block is kept once; link-dense short
+  blocks at the end are link lists.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable
+
+# One regex per line kind, matched with re.search against one block (a paragraph).
+# Keep them anchored (^) unless the phrase can never be body text.
+BOILERPLATE_PATTERNS: tuple[str, ...] = (
+    # copyright / disclaimer paragraphs, also "江苏苏讯网版权及免责声明:…"
+    r"^.{0,15}(?:版权|免责)(?:[及和与、]?(?:免责|版权))?声明",
+    r"^扫描二维码",
+    r"^本文链接[:：]",
+    r"^原文(?:地址|链接)[:：]",
+    r"^分享给朋友",
+    r"^【?责任编辑[:：]",
+    r"^(?=.{0,80}$).*客服(?:电话|热线|QQ|微信)?[:：]",
+    r"(?:欢迎|歡迎)投稿[:：]",
+    r"^当前位置[:：]",
+    r"^您(?:现在)?的位置[:：]",
+    r"^订阅每日新闻",
+    r"^(?:标签|tags?)[:：]",
+    r"^(?:图片新闻|热点资讯|热点聚焦|热点新闻|相关新闻|推荐阅读|热门文章|最新文章|返回列表|左右滑动查看)$",
+    r"^(?:文章)?(?:授权)?转载自[^,，。]{0,30}$",
+    # the 021cf agency's promotion line and contact block
+    r"^开发区招商引资指定载体",
+    r"^网络招商运营服务平台",
+    r"^(?=.{0,15}$).*微信号$",
+    r"^产业招商/厂房土地租售",
+    r"^或微信/手机",
+    r"^请说明您的需求",
+    r"^长按/?扫一扫",
+    r"^扫一扫关注公众号",
+    r"^重点推荐园区厂房",
+    r"^更多厂房土地\s*请点击",
+    # site licence lines
+    r"^信息网络传播视听节目许可证",
+    r"^[京沪苏浙粤]网文\[\d{4}\]",
+    r"^[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]ICP[备证]",
+    r"^(?:互联网新闻信息服务许可证|增值电信业务经营许可证|网络文化经营许可证)",
+    # unrendered client templates (matchexpo) and its widgets
+    r"\{\{[^{}]*\}\}",
+    r"^(?:Share|Collection|Collected|Give the thumbs-up|Liked|Comment area|Follow official account|Online support)$",
+    r"^The content is the author's independent opinion",
+    r"^(?:Register|Quick publish|Congratulations|View Now|Go publish)$",
+    r"^Matchexpo(?: is an exhibition community platform|: Event Marketing Platform)",
+    r"^\|?\s*Matchpages Web Builder",
+    r"^Modify certification",
+)
+
+# A block equal to one of these ends the body: what follows is navigation.
+TAIL_MARKERS: tuple[str, ...] = (
+    r"^(?:上一[篇页]|下一[篇页])(?:新闻|文章)?(?:[:：].*)?$",
+    r"^(?:相关文章|相关阅读|相关推荐)$",
+    r"^.{0,100}的相关文章$",
+    r"^分享给朋友[:：]?$",
+    r"^(?:评论|发表评论|网友评论)$",
+    r"^(?:图片新闻|热点资讯|热点聚焦)$",
+    r"^订阅每日新闻$",
+)
+
+
+@dataclass
+class Block:
+    """One paragraph-level piece of a page; ``link_ratio`` is the share of its
+    characters inside <a>."""
+
+    text: str
+    link_ratio: float = 0.0
+
+
+@lru_cache(maxsize=256)
+def _compile(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    valid = []
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+            valid.append(f"(?:{pattern})")
+        except re.error:  # a broken registry entry must not stop the crawl
+            continue
+    return re.compile("|".join(valid), re.IGNORECASE) if valid else None
+
+
+_SHARED = _compile(BOILERPLATE_PATTERNS)
+_TAIL = _compile(TAIL_MARKERS)
+
+
+def _forms(text: str) -> tuple[str, ...]:
+    """The text, and its Simplified form when that differs."""
+    from kspider.extract.text import to_simplified
+
+    text = text.strip()
+    hans = to_simplified(text)
+    return (text, hans) if hans != text else (text,)
+
+
+def _matches(regex: re.Pattern[str] | None, text: str) -> bool:
+    return regex is not None and any(regex.search(form) for form in _forms(text))
+
+
+def is_boilerplate(text: str, extra_patterns: Iterable[str] = ()) -> bool:
+    """Whether one block is page furniture by the shared patterns or ``extra_patterns``."""
+    if _matches(_SHARED, text):
+        return True
+    extra = _compile(tuple(extra_patterns))
+    return _matches(extra, text)
+
+
+def is_tail_marker(text: str) -> bool:
+    """Whether a block is a heading that ends the body (上一篇, 相关文章 …)."""
+    return _matches(_TAIL, text)
+
+
+_SENTENCE_END = re.compile(r"[。！？!?；;：:]$|。")
+
+
+def _headline_like(text: str) -> bool:
+    """Short and not a sentence: how a pasted list of headlines looks."""
+    return len(text) <= 40 and not _SENTENCE_END.search(text)
+
+
+def _drop_repeats(blocks: list[Block]) -> list[Block]:
+    keys = [b.text.strip() for b in blocks]
+    positions: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        positions.setdefault(key, []).append(i)
+    in_run: set[int] = set()
+    later_copy: set[int] = set()
+    for idxs in positions.values():
+        for n, i in enumerate(idxs):
+            for j in idxs[n + 1:]:
+                # i and j open or continue the same sequence of ≥2 blocks
+                nxt = i + 1 < j and j + 1 < len(keys) and keys[i + 1] == keys[j + 1]
+                prv = i > 0 and i - 1 != j - 1 and keys[i - 1] == keys[j - 1]
+                if nxt or prv:
+                    in_run.update((i, j))
+        later_copy.update(idxs[1:])
+    # a pasted run drags along the headline-like blocks next to it
+    grown = set(in_run)
+    for i in sorted(in_run):
+        for step in (-1, 1):
+            k = i + step
+            while 0 <= k < len(keys) and k not in grown and _headline_like(keys[k]):
+                grown.add(k)
+                k += step
+    drop = grown | later_copy
+    return [b for i, b in enumerate(blocks) if i not in drop]
+
+
+def _is_link_block(block: Block) -> bool:
+    return block.link_ratio >= 0.5 and len(block.text) <= 80
+
+
+def remove_boilerplate(blocks: list[Block], extra_patterns: Iterable[str] = ()) -> list[Block]:
+    """Body blocks only: tail markers cut, pattern blocks dropped, repeated runs
+    removed, trailing link-dense short blocks removed. Order is kept."""
+    extra = _compile(tuple(extra_patterns))
+    kept: list[Block] = []
+    for block in blocks:
+        if not block.text.strip():
+            continue
+        if kept and is_tail_marker(block.text):
+            break
+        if _matches(_SHARED, block.text) or _matches(extra, block.text):
+            continue
+        kept.append(block)
+    kept = _drop_repeats(kept)
+    while kept and _is_link_block(kept[-1]):
+        kept.pop()
+    return kept

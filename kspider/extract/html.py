@@ -1,0 +1,219 @@
+"""HTML helpers: body → paragraph blocks, sanitized body HTML, images with captions."""
+from __future__ import annotations
+
+import html as html_lib
+import re
+from typing import Any, Optional
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+from lxml_html_clean import Cleaner
+
+from kspider.extract.boilerplate import Block
+from kspider.extract.text import normalize_text
+
+# Elements that start and end a paragraph-level block.
+BLOCK_TAGS = frozenset(
+    "p div li ul ol dl dt dd h1 h2 h3 h4 h5 h6 blockquote section article header footer aside nav "
+    "main table thead tbody tfoot tr td th caption figure figcaption pre address center form hr".split()
+)
+# Elements whose content is never text of the page.
+SKIP_TAGS = frozenset("script style noscript template iframe object embed svg select button textarea head title".split())
+
+
+def _root(element: Any) -> Optional[etree._Element]:
+    """An lxml element from an lxml element, a parsel Selector/SelectorList, or HTML text."""
+    if element is None:
+        return None
+    if isinstance(element, (str, bytes)):
+        if not element.strip():
+            return None
+        try:
+            return lxml.html.fragment_fromstring(element, create_parent="div")
+        except (etree.ParserError, ValueError):
+            return None
+    if hasattr(element, "root") and not isinstance(element, etree._Element):  # parsel Selector
+        root = element.root
+        return root if isinstance(root, etree._Element) else None
+    if isinstance(element, list):  # parsel SelectorList
+        return _root(element[0]) if element else None
+    return element if isinstance(element, etree._Element) else None
+
+
+def _tag(el: etree._Element) -> str:
+    return el.tag.lower() if isinstance(el.tag, str) else ""
+
+
+def body_blocks(element: Any) -> list[Block]:
+    """Split a body element into paragraph-level blocks with their link ratio.
+
+    Block-level elements (p, div, li, h2-h6 …) and <br> separate blocks; text in
+    inline elements joins the surrounding block. ``link_ratio`` is the share of
+    the block's non-space characters that sit inside <a>.
+    """
+    root = _root(element)
+    if root is None:
+        return []
+    blocks: list[Block] = []
+    pieces: list[tuple[str, bool]] = []
+
+    def flush() -> None:
+        text = normalize_text(" ".join(t for t, _ in pieces).replace("\n", " "))
+        if text:
+            total = sum(len("".join(t.split())) for t, _ in pieces)
+            linked = sum(len("".join(t.split())) for t, in_link in pieces if in_link)
+            blocks.append(Block(text=text, link_ratio=round(linked / total, 3) if total else 0.0))
+        pieces.clear()
+
+    def walk(el: etree._Element, in_link: bool) -> None:
+        tag = _tag(el)
+        if tag in SKIP_TAGS or not tag:  # comments and processing instructions: only their tail counts
+            return
+        is_block = tag in BLOCK_TAGS
+        if is_block or tag == "br":
+            flush()
+        here = in_link or tag == "a"
+        if el.text:
+            pieces.append((el.text, here))
+        for child in el:
+            walk(child, here)
+            if child.tail:
+                pieces.append((child.tail, here))
+        if is_block:
+            flush()
+
+    walk(root, False)
+    flush()
+    return blocks
+
+
+# --------------------------------------------------------------------------- sanitize
+
+ALLOWED_TAGS = frozenset(
+    "p br strong b em i u sub sup img a ul ol li h2 h3 h4 h5 h6 table thead tbody tfoot tr td th caption "
+    "blockquote figure figcaption".split()
+)
+_SAFE_ATTRS = frozenset({"href", "src", "alt", "title", "colspan", "rowspan"})
+_TRACKER_SIZE = 2  # width or height at most this: a tracking pixel, not a picture
+_LAZY_SRC = ("data-src", "data-original", "data-lazy-src", "data-actualsrc", "data-url")
+_BLOCK_CHILD = " | ".join(f"descendant::{t}" for t in sorted(BLOCK_TAGS - {"hr"}))
+
+_CLEANER = Cleaner(
+    scripts=True, javascript=True, comments=True, style=True, inline_style=True, links=True, meta=True,
+    page_structure=True, processing_instructions=True, embedded=True, frames=True, forms=True,
+    annoying_tags=True, remove_unknown_tags=False, allow_tags=ALLOWED_TAGS, safe_attrs_only=True,
+    safe_attrs=_SAFE_ATTRS, kill_tags={"noscript", "template", "svg", "select", "button", "textarea"},
+)
+
+
+def _image_src(img: etree._Element) -> Optional[str]:
+    """The real address of an image: lazy-loading attributes win over a placeholder src."""
+    for attr in _LAZY_SRC + ("src",):
+        value = (img.get(attr) or "").strip()
+        if value and not value.lower().startswith(("data:", "javascript:", "about:")):
+            return value
+    return None
+
+
+def sanitize_html(html: str, base_url: str) -> str:
+    """Body HTML safe to store and show: scripts, styles, event attributes, iframes
+    and forms removed; presentational attributes dropped; URLs absolute; only
+    p/br/strong/b/em/img/a/lists/h2-h6/tables (and a few inline tags) kept, other
+    tags unwrapped. A div holding only text becomes a p, so paragraphs survive."""
+    root = _root(html)
+    if root is None:
+        return ""
+    root = lxml.html.fragment_fromstring(lxml.html.tostring(root, encoding="unicode"))  # own copy
+    for img in list(root.iter("img")):
+        src = _image_src(img)
+        if src is None or _is_tracker(img):
+            img.drop_tree()
+        else:
+            img.set("src", src)
+    for div in list(root.iter("div", "section", "article")):
+        if div is not root and not div.xpath(_BLOCK_CHILD):
+            div.tag = "p"
+    cleaned = _CLEANER.clean_html(root)
+    cleaned.make_links_absolute(base_url, resolve_base_href=False, handle_failures="discard")
+    out = html_lib.escape(cleaned.text or "", quote=False) + "".join(
+        lxml.html.tostring(child, encoding="unicode") for child in cleaned
+    )
+    return out.strip()
+
+
+# --------------------------------------------------------------------------- images
+
+_GENERIC_ALT = re.compile(r"^(?:图片?|圖片?|image|img|photo|picture|\d+|[\w-]+\.(?:jpe?g|png|gif|webp))$", re.I)
+_CAPTION_MAX = 60
+
+
+def _size(img: etree._Element, attr: str) -> Optional[int]:
+    match = re.match(r"\s*(\d+)", img.get(attr) or "")
+    return int(match.group(1)) if match else None
+
+
+def _is_tracker(img: etree._Element) -> bool:
+    return any(size is not None and size <= _TRACKER_SIZE for size in (_size(img, "width"), _size(img, "height")))
+
+
+def _text_of(el: etree._Element) -> str:
+    return normalize_text(" ".join(el.itertext()).replace("\n", " "))
+
+
+def _caption(img: etree._Element, root: etree._Element) -> Optional[str]:
+    for attr in ("alt", "title"):
+        value = normalize_text(img.get(attr) or "")
+        if value and not _GENERIC_ALT.match(value):
+            return value
+    figure = next((a for a in img.iterancestors("figure")), None)
+    if figure is not None:
+        captions = figure.xpath(".//figcaption")
+        if captions and _text_of(captions[0]):
+            return _text_of(captions[0])
+    # the short text right after the image, or the paragraph after the image's own
+    # paragraph (seed 000: a photo, then "…参观江苏昆山城市会客厅。江佳骏图")
+    holder = img
+    while holder.getparent() is not None and _tag(holder.getparent()) not in BLOCK_TAGS:
+        holder = holder.getparent()
+    parent = holder.getparent()
+    if (parent is not None and parent is not root and not _text_of(parent)
+            and len(parent.xpath(".//img")) == 1):
+        holder = parent
+    text = normalize_text(holder.tail or "")
+    if not text:
+        following = holder.getnext()
+        while following is not None and (not _tag(following) or _tag(following) == "br"):
+            following = following.getnext()
+        if following is None or following.xpath(".//img") or _tag(following) == "img":
+            return None
+        text = _text_of(following)
+    if 0 < len(text) <= _CAPTION_MAX and not text.endswith((":", "：")):
+        return text
+    return None
+
+
+def extract_images(element: Any, base_url: str) -> list[dict]:
+    """Images of a body in document order: ``{"url": absolute, "caption": str|None}``.
+
+    The caption is the alt/title text (unless generic), a figcaption, or the short
+    text paragraph right after the image's paragraph. data: URIs and tracking
+    pixels are skipped; each URL appears once.
+    """
+    root = _root(element)
+    if root is None:
+        return []
+    images: list[dict] = []
+    seen: set[str] = set()
+    for img in root.iter("img"):
+        src = _image_src(img)
+        if src is None:
+            continue
+        if _is_tracker(img):
+            continue
+        url = urljoin(base_url, html_lib.unescape(src))
+        if not url.startswith(("http://", "https://")) or url in seen:
+            continue
+        seen.add(url)
+        images.append({"url": url, "caption": _caption(img, root)})
+    return images
