@@ -1,0 +1,222 @@
+"""Page parsing for Z-BlogPHP sites on the "tpure" theme (the 021cf.cn network).
+
+Pure functions: HTML text (or a parsel Selector) in, fields out. The markup
+follows tpure's templates (template/single.php, post-single.php,
+post-multi.php, mutuality.php, pagebar.php): ``div.sitemap`` breadcrumb,
+``div.post > h1``, ``div.info`` spans, ``div.single`` body with
+``div.copynotice``/``div.tags`` inside or right after it, ``div.sharebox``,
+``div.pages``, related posts in ``div.relate``/``div.relatelist``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable, Optional, Union
+
+from lxml import html as lxml_html
+from parsel import Selector
+
+from kspider.extract.boilerplate import Block, remove_boilerplate
+from kspider.extract.counters import parse_count
+from kspider.extract.dates import parse_date
+from kspider.extract.html import body_blocks, extract_images, sanitize_html
+from kspider.extract.text import normalize_text
+
+# Parts of a post page that are never body text, wherever the theme version puts them.
+NON_BODY_SELECTORS = (
+    "div.copynotice", "div.tpureqr", "div.tags", "div.sharebox", "div.pages", "div.relate", "div.relatecon",
+    "div.relatelist", "div.posttitle", "div.comment", "#comments", "div.cmt", "script", "style", "noscript",
+    "form", "iframe",
+)
+
+# Link targets a crawl of this template never follows: actions, search, feeds, comments, login.
+NEVER_FOLLOW = re.compile(
+    r"(zb_system/|cmd\.php|search\.php|/search/|feed\.php|/feed/?$|[?&]act=|login|#comment|\?replytocom=|"
+    r"javascript:|mailto:|/zb_users/)",
+    re.I,
+)
+
+SITE_NAME_IN_NOTICE = re.compile(r"版[权權]声明[:：]?\s*本文由\s*(.+?)\s*发布")
+TITLE_SEPARATORS = re.compile(r"\s*(?:_|-|–|—|\|)\s*")
+
+
+def _sel(page: Union[str, Selector]) -> Selector:
+    return page if isinstance(page, Selector) else Selector(text=page)
+
+
+def _text(sel: Selector) -> str:
+    return normalize_text(" ".join(sel.xpath(".//text()").getall()))
+
+
+def _first_text(sel: Selector, css: str) -> Optional[str]:
+    node = sel.css(css)
+    if not node:
+        return None
+    value = _text(node[0])
+    return value or None
+
+
+@dataclass
+class Listing:
+    post_urls: list[str] = field(default_factory=list)
+    page_urls: list[str] = field(default_factory=list)
+    category_urls: list[str] = field(default_factory=list)
+
+
+def _abs_links(sel: Selector, css: str, base_url: str) -> list[str]:
+    from urllib.parse import urljoin
+
+    out: list[str] = []
+    for href in sel.css(css).xpath("@href").getall():
+        href = href.strip()
+        if not href or NEVER_FOLLOW.search(href):
+            continue
+        url = urljoin(base_url, href)
+        if url not in out:
+            out.append(url)
+    return out
+
+
+def parse_listing(page: Union[str, Selector], base_url: str) -> Listing:
+    """Post links, pagination links and category links of a tpure listing page (home, category, tag)."""
+    sel = _sel(page)
+    return Listing(
+        post_urls=_abs_links(sel, "div.post.item h2 a, div.item h2 a, div.post.istop h2 a", base_url),
+        page_urls=_abs_links(sel, "div.pagebar a, div.pagination a, div.pages a.m, span.next-page a", base_url),
+        category_urls=_abs_links(sel, "div.header .menu a, #nav a, ul.nav a, div.nav a, div.menu a, nav a", base_url),
+    )
+
+
+@dataclass
+class PostPage:
+    """What a tpure post page holds, before item assembly."""
+
+    fields: dict[str, Any]
+    blocks: list[Block]  # body blocks after structural and pattern boilerplate removal
+    dropped: list[Block]  # body blocks removed as boilerplate (kept for ad detection)
+    raw_body_text: str  # the whole div.single text, inserted blocks included
+    canonical: Optional[str] = None
+    body: Any = None  # lxml element of the body, non-body parts removed
+    all_blocks: list[Block] = field(default_factory=list)  # every body block, in page order
+
+
+def _info(sel: Selector) -> dict[str, Any]:
+    info = sel.css("div.post div.info, div.info")
+    out: dict[str, Any] = {"author": None, "published_raw": None, "category": None, "views": None, "comments": None}
+    if not info:
+        return out
+    info = info[0]
+    out["author"] = _first_text(info, "span.user")
+    date_node = info.css("span.date, time.datetime, span.time")
+    if date_node:
+        out["published_raw"] = _text(date_node[0]) or None
+    out["category"] = _first_text(info, "span.cate")
+    view = _first_text(info, "span.view")
+    out["views"] = parse_count(view) if view else None
+    cmt = _first_text(info, "span.cmt")
+    out["comments"] = parse_count(cmt) if cmt else None
+    return out
+
+
+def _breadcrumbs(sel: Selector) -> list[str]:
+    crumbs = [normalize_text(t) for t in sel.css("div.sitemap a::text").getall()]
+    return [c for c in crumbs if c and c not in ("首页", "首頁", "Home")]
+
+
+def _site_name(sel: Selector) -> Optional[str]:
+    notice = " ".join(sel.css("div.copynotice ::text").getall())
+    found = SITE_NAME_IN_NOTICE.search(normalize_text(notice))
+    if found:
+        return found.group(1)
+    # Fallback: the page <title> is "POST TITLE_SITE NAME" (or with - or |).
+    title = normalize_text(sel.css("title::text").get() or "")
+    parts = [p for p in TITLE_SEPARATORS.split(title) if p]
+    return parts[-1] if len(parts) > 1 else None
+
+
+def _body_element(sel: Selector) -> Optional[Any]:
+    """A detached copy of div.single with the non-body parts removed."""
+    node = sel.css("div.post div.single, div.single")
+    if not node:
+        return None
+    element = lxml_html.fromstring(node[0].get())
+    for css in NON_BODY_SELECTORS:
+        for bad in element.cssselect(css):
+            if bad is not element and bad.getparent() is not None:
+                bad.drop_tree()
+    return element
+
+
+def _drop_blocks_from_html(element: Any, dropped_texts: set[str], kept_texts: set[str]) -> None:
+    """Remove the elements whose whole text is a dropped block, so content_html matches content_text."""
+    for node in list(element.iter("p", "div", "li", "ul", "ol", "h2", "h3", "h4", "h5", "h6", "section", "table")):
+        if node is element or node.getparent() is None:
+            continue
+        text = normalize_text(node.text_content())
+        if not text:
+            # Empty paragraphs and image-only blocks stay (images are filtered separately).
+            continue
+        lines = [line for line in text.split("\n") if line]
+        if lines and all(line in dropped_texts and line not in kept_texts for line in lines):
+            node.drop_tree()
+
+
+def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "Asia/Shanghai",
+               extra_boilerplate: Iterable[str] = ()) -> PostPage:
+    """Fields of a tpure post page. Dates resolve against ``ref`` (the response Date)."""
+    sel = _sel(page)
+    title = _first_text(sel, "div.post h1") or _first_text(sel, "h1")
+    if not title:
+        raw_title = normalize_text(sel.css("title::text").get() or "")
+        title = TITLE_SEPARATORS.split(raw_title)[0] if raw_title else None
+    info = _info(sel)
+    breadcrumbs = _breadcrumbs(sel)
+    published = parse_date(info["published_raw"], ref, tz) if info["published_raw"] else None
+
+    body = _body_element(sel)
+    raw_body_text = normalize_text(body.text_content()) if body is not None else ""
+    all_blocks = body_blocks(body) if body is not None else []
+    kept = remove_boilerplate(all_blocks, extra_boilerplate)
+    kept_ids = {id(b) for b in kept}
+    dropped = [b for b in all_blocks if id(b) not in kept_ids]
+
+    canonical = sel.css('link[rel="canonical"]::attr(href)').get()
+    fields: dict[str, Any] = {
+        "title": title,
+        "author": info["author"],
+        "category": info["category"] or (breadcrumbs[-1] if breadcrumbs else None),
+        "breadcrumbs": breadcrumbs,
+        "tags": [t for t in (normalize_text(x) for x in sel.css("div.tags a::text").getall()) if t],
+        "published_raw": info["published_raw"],
+        "published_at": published.iso if published else None,
+        "date_precision": published.precision if published else None,
+        "views": info["views"],
+        "comments": info["comments"],
+        "site_name": _site_name(sel),
+        "related_urls": _abs_links(sel, "div.relate a, div.relatelist a, div.relatecon a", url),
+    }
+    return PostPage(fields=fields, blocks=kept, dropped=dropped, raw_body_text=raw_body_text,
+                    canonical=canonical, body=body, all_blocks=all_blocks)
+
+
+def finish_body(post: PostPage, url: str, removed_texts: Iterable[str] = ()) -> dict[str, Any]:
+    """content_text, content_html and images from the kept blocks, minus any further removed texts
+    (e.g. inline ad blocks the caller turned into ads)."""
+    removed = {normalize_text(t) for t in removed_texts}
+    removed_lines = {line for t in removed for line in t.split("\n") if line}
+    blocks = [b for b in post.blocks if normalize_text(b.text) not in removed and b.text not in removed_lines]
+    kept_texts = {normalize_text(b.text) for b in blocks}
+    dropped_texts = {normalize_text(b.text) for b in post.dropped} | removed_lines | removed
+    body = post.body
+    content_html = ""
+    images: list[dict[str, Any]] = []
+    if body is not None:
+        _drop_blocks_from_html(body, dropped_texts, kept_texts)
+        images = extract_images(body, url)
+        content_html = sanitize_html(lxml_html.tostring(body, encoding="unicode"), url)
+    return {
+        "content_text": "\n".join(b.text for b in blocks if b.text),
+        "content_html": content_html,
+        "images": images,
+    }

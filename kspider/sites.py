@@ -1,0 +1,113 @@
+"""The site registry: every site the crawler knows, as data.
+
+A spider is a *template*; the sites it crawls are entries here. Adding a site
+of an existing template is adding an entry (see README, "Adding a site").
+Assumptions about a site that were not seen on the live site are marked
+``assumed`` in its entry's ``notes`` so they are easy to find and correct.
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Site:
+    host: str  # exact host, or a glob such as "*.021cf.cn"
+    spider: str  # template spider name
+    name: Optional[str] = None  # the site's own name (site_name fallback)
+    start_urls: tuple[str, ...] = ()
+    tz: str = "Asia/Shanghai"
+    lang: str = "zh-Hans"
+    # Advertising-law rewrite rule sets to undo (see kspider.extract.text).
+    adlaw_rules: tuple[str, ...] = ()
+    # Extra boilerplate line patterns (regex), on top of the shared ones.
+    boilerplate: tuple[str, ...] = ()
+    # Topic filter: keyword → weight; empty means every article is kept.
+    topic_keywords: dict[str, float] = field(default_factory=dict)
+    topic_min_score: float = 0.0
+    # Spidermon: fewest items a crawl of this site should produce.
+    min_items: int = 1
+    notes: str = ""
+
+
+SITES: tuple[Site, ...] = (
+    Site(
+        host="kunshanmaigao.021cf.cn",
+        spider="021cf",
+        name="昆山厂房出租网",
+        start_urls=("http://kunshanmaigao.021cf.cn/",),
+        adlaw_rules=("zui", "diyi"),
+    ),
+    Site(
+        host="suzhou.021cf.cn",
+        spider="021cf",
+        name="嘉定厂房网",
+        start_urls=("http://suzhou.021cf.cn/",),
+        adlaw_rules=("zui", "diyi"),
+    ),
+    Site(
+        # Any other subdomain of the network is a site of the same template.
+        host="*.021cf.cn",
+        spider="021cf",
+        adlaw_rules=("zui", "diyi"),
+        min_items=0,
+    ),
+    Site(
+        host="www.matchexpo.com",
+        spider="matchexpo",
+        name="Matchexpo",
+        start_urls=("https://www.matchexpo.com/community",),
+        notes="assumed: article URL /community/article/ID and the JSON API behind the listing",
+    ),
+    Site(
+        host="xinjiapo.news",
+        spider="xinjiapo",
+        name="新加坡眼",
+        start_urls=("https://xinjiapo.news/",),
+        tz="Asia/Singapore",
+        topic_keywords={
+            "产业园": 3, "工业园": 3, "科技园": 2, "园区": 2, "开发区": 2, "招商": 2, "投资": 1.5,
+            "外资": 1.5, "厂房": 3, "工厂": 1.5, "制造": 1.5, "智能制造": 2, "产业": 1, "项目签约": 2,
+            "苏州": 2, "昆山": 3, "太仓": 3, "嘉定": 3, "相城": 2, "长三角": 2, "上海": 1,
+            "经济技术开发区": 2, "新加坡工业园": 3,
+        },
+        topic_min_score=6.0,
+    ),
+    Site(
+        host="www.jssuxun.example",
+        spider="jssuxun",
+        name="江蘇蘇訊網",
+        start_urls=("http://www.jssuxun.example/",),
+        lang="zh-Hant",
+        boilerplate=(r"^江蘇蘇訊網客服[:：]", r"^關注民生\s*服務社會"),
+        notes="assumed: the real address is unknown (SITES.md); set host and start_urls here",
+    ),
+)
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def site_for_host(host: str, sites: Iterable[Site] = SITES) -> Optional[Site]:
+    """The registry entry for a host: an exact entry first, else the first glob that matches."""
+    host = host.lower()
+    sites = tuple(sites)
+    for site in sites:
+        if site.host == host:
+            return site
+    for site in sites:
+        if any(ch in site.host for ch in "*?[") and fnmatch.fnmatchcase(host, site.host):
+            return site
+    return None
+
+
+def site_for_url(url: str) -> Optional[Site]:
+    return site_for_host(host_of(url))
+
+
+def sites_for_spider(spider: str) -> tuple[Site, ...]:
+    return tuple(s for s in SITES if s.spider == spider)

@@ -1,0 +1,212 @@
+"""What every template spider shares: arguments, routing, reference dates, item building.
+
+A template spider declares ``name`` (its template, CONTRACT §2) and ``routes``
+(URL regex → callback name); the sites it crawls come from the site registry.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator, Optional
+
+import scrapy
+from scrapy.http import Response
+
+from kspider.extract.ids import canonical_url, text_fingerprint, url_fingerprint
+from kspider.items import Article, RentalAd
+from kspider.sites import Site, host_of, site_for_host, sites_for_spider
+
+logger = logging.getLogger(__name__)
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def split_arg(value: Optional[str]) -> list[str]:
+    """A comma-separated spider argument as a list (empty items dropped)."""
+    if not value:
+        return []
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+class KSpider(scrapy.Spider):
+    """Base of the template spiders.
+
+    Arguments (CONTRACT §2): ``-a urls=URL[,URL…]`` starts from these URLs, each
+    routed by its URL pattern; ``-a sites=HOST[,HOST…]`` crawls only these hosts.
+    """
+
+    # (compiled regex on the URL without scheme/host, callback name); first match wins.
+    routes: tuple[tuple[str, str], ...] = ()
+
+    def __init__(self, urls: Optional[str] = None, sites: Optional[str] = None, full: Optional[str] = None,
+                 *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.arg_urls = split_arg(urls)
+        self.only_hosts = {h.lower() for h in split_arg(sites)}
+        self.full = str(full or "").lower() in ("1", "true", "yes")
+        self._routes = [(re.compile(pattern), callback) for pattern, callback in self.routes]
+        self.registry: tuple[Site, ...] = sites_for_spider(self.name)
+
+    # --- sites and hosts ---------------------------------------------------
+    def site_for(self, url_or_host: str) -> Optional[Site]:
+        host = host_of(url_or_host) if "/" in url_or_host else url_or_host.lower()
+        site = site_for_host(host, self.registry)
+        return site
+
+    def host_allowed(self, url: str) -> bool:
+        host = host_of(url)
+        if self.site_for(host) is None:
+            return False
+        return not self.only_hosts or host in self.only_hosts
+
+    def default_start_urls(self) -> list[str]:
+        urls: list[str] = []
+        for site in self.registry:
+            if self.only_hosts and site.host not in self.only_hosts:
+                continue
+            urls.extend(site.start_urls)
+        # Hosts asked for with -a sites= that only a glob entry covers start at their home page.
+        for host in sorted(self.only_hosts):
+            site = self.site_for(host)
+            if site is not None and site.host != host:
+                urls.append(self.home_url(host))
+        return urls
+
+    def home_url(self, host: str) -> str:
+        return f"http://{host}/"
+
+    # --- routing -----------------------------------------------------------
+    def route(self, url: str) -> Optional[str]:
+        """The callback name for a URL, by the template's URL patterns."""
+        for pattern, callback in self._routes:
+            if pattern.search(url):
+                return callback
+        return None
+
+    def request_for(self, url: str, **kwargs: Any) -> Optional[scrapy.Request]:
+        """A request for a URL, routed to its callback; None (counted) if off-site or unroutable."""
+        if not self.host_allowed(url):
+            self.crawler.stats.inc_value("route/offsite")
+            return None
+        callback = self.route(url)
+        if callback is None:
+            self.crawler.stats.inc_value("route/unrouted")
+            logger.debug("no route for %s", url)
+            return None
+        kwargs.setdefault("meta", {})
+        kwargs["meta"].setdefault("route", callback)
+        return scrapy.Request(url, callback=getattr(self, callback), errback=self.on_error, **kwargs)
+
+    async def start(self) -> Any:
+        urls = self.arg_urls or self.default_start_urls()
+        for url in urls:
+            request = self.request_for(url, dont_filter=True)
+            if request is None:
+                logger.error("start URL %s is not a page of spider %s (wrong host or URL pattern)", url, self.name)
+                self.crawler.stats.inc_value("route/bad_start_url")
+                continue
+            yield request
+
+    def follow_all_routed(self, response: Response, urls: Iterable[str], **kwargs: Any) -> Iterator[scrapy.Request]:
+        for url in urls:
+            request = self.request_for(response.urljoin(url), **kwargs)
+            if request is not None:
+                yield request
+
+    def on_error(self, failure: Any) -> None:
+        request = getattr(failure, "request", None)
+        self.crawler.stats.inc_value(f"errback/{failure.type.__name__}")
+        logger.error("request failed: %s: %s", getattr(request, "url", "?"), failure.getErrorMessage())
+
+    # --- dates ---------------------------------------------------------------
+    def ref_date(self, response: Response) -> datetime:
+        """The reference time for relative dates: the response's Date header, else the crawl clock."""
+        from kspider.extract.dates import http_date
+
+        value = response.headers.get(b"Date")
+        parsed = http_date(value) if value else None
+        if parsed is None:
+            self.crawler.stats.inc_value("date/no_date_header")
+            return datetime.now(timezone.utc)
+        return parsed
+
+    # --- items ---------------------------------------------------------------
+    def make_article(self, response: Response, fields: dict[str, Any], canonical: Optional[str] = None) -> Article:
+        """An Article from parsed fields plus the identity fields every article has."""
+        site = self.site_for(response.url)
+        url = response.url
+        canon = canonical_url(response.urljoin(canonical)) if canonical else canonical_url(url)
+        # Only trust a canonical link that stays on a host of this template.
+        if self.site_for(canon) is None:
+            canon = canonical_url(url)
+        values = {
+            "_id": url_fingerprint(canon),
+            "url": url,
+            "canonical_url": canon,
+            "site": host_of(url),
+            "site_name": fields.pop("site_name", None) or (site.name if site else None),
+            "spider": self.name,
+            "crawled_at": utc_now_iso(),
+        }
+        values.update({k: v for k, v in fields.items() if v is not None or k not in values})
+        return Article(**values)
+
+    def make_ad(self, response: Response, ad_fields: dict[str, Any], kind: str,
+                published_at: Optional[str] = None) -> RentalAd:
+        """A RentalAd from extractor output; its id is the hash of the normalized ad text."""
+        from kspider.extract.ads import normalize_ad_text
+
+        raw = ad_fields.get("raw_text") or ""
+        values = dict(ad_fields)
+        values.update(
+            _id=text_fingerprint(normalize_ad_text(raw)),
+            kind=kind,
+            seen_on=[canonical_url(response.url)],
+            published_at=published_at,
+            site=host_of(response.url),
+            spider=self.name,
+            crawled_at=utc_now_iso(),
+        )
+        return RentalAd(**values)
+
+
+# A post whose headline offers property for rent or sale is a dedicated listing post.
+LISTING_TITLE = re.compile(
+    r"(厂房|仓库|倉庫|土地|用地|办公楼|研发楼|冷库|车间|独栋|廠房)[^。]*?(出租|出售|招租|转让|租售|急租|急售)"
+    r"|(出租|出售|招租|转让|租售|急租|急售)[^。]*?(厂房|仓库|倉庫|土地|用地|办公楼|研发楼|冷库|车间|独栋|廠房)"
+)
+
+
+class AdsMixin:
+    """Rental ads from a post: a dedicated listing post, and inline ad blocks inside any body."""
+
+    def ads_for_post(self, response: Response, title: Optional[str], block_texts: list[str],
+                     published_at: Optional[str]) -> tuple[list[RentalAd], list[str]]:
+        """(ads, texts to remove from the article body). Listing posts keep their body."""
+        from kspider.extract.ads import extract_ad, find_inline_ads
+
+        stats = self.crawler.stats
+        body_text = "\n".join(t for t in block_texts if t)
+        if title and LISTING_TITLE.search(title):
+            fields = extract_ad(body_text, title)
+            if fields is None:
+                stats.inc_value("ads/listing_unparsed")
+                logger.warning("listing post %s: no ad fields found in its body", response.url)
+                return [], []
+            stats.inc_value("ads/listing")
+            return [self.make_ad(response, fields, "listing", published_at)], []
+        ads: list[RentalAd] = []
+        removed: list[str] = []
+        for raw in find_inline_ads(body_text):
+            fields = extract_ad(raw)
+            if fields is None:
+                stats.inc_value("ads/inline_unparsed")
+                logger.warning("inline ad block on %s not parsed: %r", response.url, raw[:80])
+                continue
+            stats.inc_value("ads/inline")
+            ads.append(self.make_ad(response, fields, "inline", None))
+            removed.append(raw)
+        return ads, removed
