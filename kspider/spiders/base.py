@@ -98,6 +98,8 @@ class KSpider(scrapy.Spider):
             return None
         kwargs.setdefault("meta", {})
         kwargs["meta"].setdefault("route", callback)
+        # Listings are re-read on every crawl; posts may be skipped when already stored (incremental).
+        kwargs["meta"].setdefault("page_kind", "listing" if "listing" in callback else "post")
         return scrapy.Request(url, callback=getattr(self, callback), errback=self.on_error, **kwargs)
 
     async def start(self) -> Any:
