@@ -22,7 +22,7 @@ from typing import Iterable
 # Keep them anchored (^) unless the phrase can never be body text.
 BOILERPLATE_PATTERNS: tuple[str, ...] = (
     # copyright / disclaimer paragraphs, also "江苏苏讯网版权及免责声明:…"
-    r"^.{0,15}(?:版权|免责)(?:[及和与、]?(?:免责|版权))?声明",
+    r"^[^,，。;；:：]{0,15}(?:版权|免责)(?:[及和与、]?(?:免责|版权))?声明\s*(?:[:：]|$)",
     r"^扫描二维码",
     r"^本文链接[:：]",
     r"^原文(?:地址|链接)[:：]",

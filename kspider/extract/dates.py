@@ -151,6 +151,8 @@ _EN_RELATIVE = re.compile(
 )
 _EN_MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s", re.IGNORECASE)
 
+_HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF0D, 0xFF1B)}  # －．／０-９：
+
 _CN_UNITS = {"秒钟": "seconds", "秒鐘": "seconds", "秒": "seconds", "分钟": "minutes", "分鐘": "minutes",
              "小时": "hours", "小時": "hours", "钟头": "hours", "鐘頭": "hours", "天": "days", "日": "days",
              "周": "weeks", "週": "weeks", "星期": "weeks", "礼拜": "weeks", "禮拜": "weeks",
@@ -171,8 +173,7 @@ def _ago(ref: datetime, unit: str, amount: float) -> datetime:
     return ref - timedelta(**{unit: amount})
 
 
-def _absolute(m: re.Match[str], zone: ZoneInfo) -> ParsedDate:
-    raw = m.group(0).strip()
+def _absolute(m: re.Match[str], zone: ZoneInfo, raw: str) -> ParsedDate:
     year, month = int(m["y"]), int(m["m"])
     if m["d"] is None:
         return _result(_make(year, month, 1, zone), "month", raw)
@@ -199,8 +200,7 @@ def _absolute(m: re.Match[str], zone: ZoneInfo) -> ParsedDate:
     return _result(dt, "second" if m["S"] is not None else "minute", raw)
 
 
-def _cn_relative(m: re.Match[str], ref: datetime, zone: ZoneInfo) -> ParsedDate:
-    raw = m.group(0).strip()
+def _cn_relative(m: re.Match[str], ref: datetime, zone: ZoneInfo, raw: str) -> ParsedDate:
     if m["now"]:
         return _result(ref, "approx", raw)
     if m["bm"]:  # (MM-DD) or (YYYY-MM-DD) fixes the day
@@ -217,8 +217,7 @@ def _cn_relative(m: re.Match[str], ref: datetime, zone: ZoneInfo) -> ParsedDate:
         return ParsedDate(None, None, raw)
 
 
-def _en_relative(m: re.Match[str], ref: datetime) -> ParsedDate:
-    raw = m.group(0).strip()
+def _en_relative(m: re.Match[str], ref: datetime, raw: str) -> ParsedDate:
     if m["now"]:
         return _result(ref, "approx", raw)
     if m["word"]:
@@ -253,14 +252,13 @@ def _en_absolute(text: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
     return _result(dt.astimezone(_zone(tz)), precision, text.strip())
 
 
-def _resolve(kind: str, m: re.Match[str], ref: datetime, zone: ZoneInfo) -> ParsedDate:
-    raw = m.group(0).strip()
+def _resolve(kind: str, m: re.Match[str], ref: datetime, zone: ZoneInfo, raw: str) -> ParsedDate:
     if kind == "absolute":
-        return _absolute(m, zone)
+        return _absolute(m, zone, raw)
     if kind == "cn_relative":
-        return _cn_relative(m, ref, zone)
+        return _cn_relative(m, ref, zone, raw)
     if kind == "en_relative":
-        return _en_relative(m, ref)
+        return _en_relative(m, ref, raw)
     if kind == "day_word":
         dt = ref - timedelta(days=_DAY_WORDS[m["word"]])
         if m["H"] is not None:
@@ -281,8 +279,9 @@ def parse_date(text: str, ref: datetime, tz: str = "Asia/Shanghai") -> ParsedDat
     if ref.tzinfo is None:
         ref = ref.replace(tzinfo=timezone.utc)
     ref = ref.astimezone(zone)
-    # full-width digits and colons as plain ones
-    text = raw_input.translate({cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)} | {0xFF1A: ":"})
+    # full-width digits and separators as plain ones; one character for one, so a
+    # match's span also marks the date as shown in the input
+    text = raw_input.translate(_HALF_WIDTH)
 
     # the earliest date expression wins ("3年前 (2023-02-01)" is one expression)
     candidates = []
@@ -292,7 +291,7 @@ def parse_date(text: str, ref: datetime, tz: str = "Asia/Shanghai") -> ParsedDat
         if m:
             candidates.append((m.start(), kind, m))
     for _, kind, m in sorted(candidates, key=lambda c: c[0]):
-        parsed = _resolve(kind, m, ref, zone)
+        parsed = _resolve(kind, m, ref, zone, raw_input[m.start():m.end()].strip())
         if parsed.iso:
             return parsed
     if _EN_MONTH.search(text + " "):
