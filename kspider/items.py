@@ -49,6 +49,9 @@ class Article:
     dup_group: Optional[str] = None
     alt_urls: list[str] = field(default_factory=list)
     quality_flags: list[str] = field(default_factory=list)
+    # Topic filter score (kspider.extract.topic.topic_score) on sites with a topic keyword
+    # list in the registry; None where every article is kept unscored.
+    topic_score: Optional[float] = None
     first_seen: Optional[str] = None
     last_seen: Optional[str] = None
     crawled_at: Optional[str] = None

@@ -20,7 +20,11 @@ from parsel import Selector
 from kspider.extract.boilerplate import Block, remove_boilerplate
 from kspider.extract.counters import parse_count
 from kspider.extract.dates import parse_date
-from kspider.extract.html import body_blocks, extract_images, sanitize_html
+from kspider.extract.html import body_blocks
+from kspider.extract.page import as_selector as _sel
+from kspider.extract.page import abs_links, finish_body  # noqa: F401  (finish_body: used by the 021cf spider)
+from kspider.extract.page import first_text as _first_text
+from kspider.extract.page import node_text as _text
 from kspider.extract.text import normalize_text
 
 # Parts of a post page that are never body text, wherever the theme version puts them.
@@ -41,20 +45,8 @@ SITE_NAME_IN_NOTICE = re.compile(r"版[权權]声明[:：]?\s*本文由\s*(.+?)\
 TITLE_SEPARATORS = re.compile(r"\s*(?:_|-|–|—|\|)\s*")
 
 
-def _sel(page: Union[str, Selector]) -> Selector:
-    return page if isinstance(page, Selector) else Selector(text=page)
-
-
-def _text(sel: Selector) -> str:
-    return normalize_text(" ".join(sel.xpath(".//text()").getall()))
-
-
-def _first_text(sel: Selector, css: str) -> Optional[str]:
-    node = sel.css(css)
-    if not node:
-        return None
-    value = _text(node[0])
-    return value or None
+def _abs_links(sel: Selector, css: str, base_url: str) -> list[str]:
+    return abs_links(sel, css, base_url, NEVER_FOLLOW)
 
 
 @dataclass
@@ -62,20 +54,6 @@ class Listing:
     post_urls: list[str] = field(default_factory=list)
     page_urls: list[str] = field(default_factory=list)
     category_urls: list[str] = field(default_factory=list)
-
-
-def _abs_links(sel: Selector, css: str, base_url: str) -> list[str]:
-    from urllib.parse import urljoin
-
-    out: list[str] = []
-    for href in sel.css(css).xpath("@href").getall():
-        href = href.strip()
-        if not href or NEVER_FOLLOW.search(href):
-            continue
-        url = urljoin(base_url, href)
-        if url not in out:
-            out.append(url)
-    return out
 
 
 def parse_listing(page: Union[str, Selector], base_url: str) -> Listing:
@@ -148,20 +126,6 @@ def _body_element(sel: Selector) -> Optional[Any]:
     return element
 
 
-def _drop_blocks_from_html(element: Any, dropped_texts: set[str], kept_texts: set[str]) -> None:
-    """Remove the elements whose whole text is a dropped block, so content_html matches content_text."""
-    for node in list(element.iter("p", "div", "li", "ul", "ol", "h2", "h3", "h4", "h5", "h6", "section", "table")):
-        if node is element or node.getparent() is None:
-            continue
-        text = normalize_text(node.text_content())
-        if not text:
-            # Empty paragraphs and image-only blocks stay (images are filtered separately).
-            continue
-        lines = [line for line in text.split("\n") if line]
-        if lines and all(line in dropped_texts and line not in kept_texts for line in lines):
-            node.drop_tree()
-
-
 def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "Asia/Shanghai",
                extra_boilerplate: Iterable[str] = ()) -> PostPage:
     """Fields of a tpure post page. Dates resolve against ``ref`` (the response Date)."""
@@ -198,25 +162,3 @@ def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "A
     }
     return PostPage(fields=fields, blocks=kept, dropped=dropped, raw_body_text=raw_body_text,
                     canonical=canonical, body=body, all_blocks=all_blocks)
-
-
-def finish_body(post: PostPage, url: str, removed_texts: Iterable[str] = ()) -> dict[str, Any]:
-    """content_text, content_html and images from the kept blocks, minus any further removed texts
-    (e.g. inline ad blocks the caller turned into ads)."""
-    removed = {normalize_text(t) for t in removed_texts}
-    removed_lines = {line for t in removed for line in t.split("\n") if line}
-    blocks = [b for b in post.blocks if normalize_text(b.text) not in removed and b.text not in removed_lines]
-    kept_texts = {normalize_text(b.text) for b in blocks}
-    dropped_texts = {normalize_text(b.text) for b in post.dropped} | removed_lines | removed
-    body = post.body
-    content_html = ""
-    images: list[dict[str, Any]] = []
-    if body is not None:
-        _drop_blocks_from_html(body, dropped_texts, kept_texts)
-        images = extract_images(body, url)
-        content_html = sanitize_html(lxml_html.tostring(body, encoding="unicode"), url)
-    return {
-        "content_text": "\n".join(b.text for b in blocks if b.text),
-        "content_html": content_html,
-        "images": images,
-    }

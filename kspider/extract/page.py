@@ -1,0 +1,115 @@
+"""Page-parsing helpers every template parser shares (tpure, news portals).
+
+Pure functions: selectors and text of nodes, absolute link lists, a detached
+body element without its non-body parts, and ``finish_body``, which turns the
+kept body blocks into ``content_text``, ``content_html`` and ``images`` so the
+two always say the same thing.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Optional, Protocol, Union
+from urllib.parse import urljoin
+
+from lxml import html as lxml_html
+from parsel import Selector
+
+from kspider.extract.boilerplate import Block
+from kspider.extract.html import extract_images, sanitize_html
+from kspider.extract.text import normalize_text
+
+
+def as_selector(page: Union[str, Selector]) -> Selector:
+    """A parsel Selector from HTML text (or the Selector itself)."""
+    return page if isinstance(page, Selector) else Selector(text=page or "<html></html>")
+
+
+def node_text(sel: Selector) -> str:
+    """All text under a node, whitespace-normalized."""
+    return normalize_text(" ".join(sel.xpath(".//text()").getall()))
+
+
+def first_text(sel: Selector, css: str) -> Optional[str]:
+    """The text of the first node matching ``css``; None when there is none or it is empty."""
+    node = sel.css(css)
+    if not node:
+        return None
+    value = node_text(node[0])
+    return value or None
+
+
+def abs_links(sel: Selector, css: str, base_url: str, never_follow: Optional[re.Pattern[str]] = None) -> list[str]:
+    """Absolute hrefs of the ``a`` elements matching ``css`` (or inside the elements matching it),
+    in page order, each once; empty hrefs and those matching ``never_follow`` skipped."""
+    out: list[str] = []
+    for href in sel.css(css).xpath("descendant-or-self::a/@href").getall():
+        href = href.strip()
+        if not href or (never_follow is not None and never_follow.search(href)):
+            continue
+        url = urljoin(base_url, href)
+        if url not in out:
+            out.append(url)
+    return out
+
+
+def detached_body(sel: Selector, body_css: Iterable[str], non_body_css: Iterable[str]) -> Optional[Any]:
+    """A detached lxml copy of the first node matching one of ``body_css`` (tried in order),
+    with every descendant matching one of ``non_body_css`` removed."""
+    node = None
+    for css in body_css:
+        found = sel.css(css)
+        if found:
+            node = found[0]
+            break
+    if node is None:
+        return None
+    element = lxml_html.fromstring(node.get())
+    for css in non_body_css:
+        for bad in element.cssselect(css):
+            if bad is not element and bad.getparent() is not None:
+                bad.drop_tree()
+    return element
+
+
+class BodyParts(Protocol):
+    """What ``finish_body`` needs from a parsed post (tpure.PostPage, newsportal.ArticlePage)."""
+
+    blocks: list[Block]  # body blocks kept after boilerplate removal
+    dropped: list[Block]  # body blocks removed as boilerplate
+    body: Any  # lxml element of the body, non-body parts removed (None when there is no body)
+
+
+def drop_blocks_from_html(element: Any, dropped_texts: set[str], kept_texts: set[str]) -> None:
+    """Remove the elements whose whole text is a dropped block, so content_html matches content_text."""
+    for node in list(element.iter("p", "div", "li", "ul", "ol", "h2", "h3", "h4", "h5", "h6", "section", "table")):
+        if node is element or node.getparent() is None:
+            continue
+        text = normalize_text(node.text_content())
+        if not text:
+            # Empty paragraphs and image-only blocks stay (images are filtered separately).
+            continue
+        lines = [line for line in text.split("\n") if line]
+        if lines and all(line in dropped_texts and line not in kept_texts for line in lines):
+            node.drop_tree()
+
+
+def finish_body(post: BodyParts, url: str, removed_texts: Iterable[str] = ()) -> dict[str, Any]:
+    """content_text, content_html and images from the kept blocks, minus any further removed texts
+    (e.g. inline ad blocks the caller turned into ads)."""
+    removed = {normalize_text(t) for t in removed_texts}
+    removed_lines = {line for t in removed for line in t.split("\n") if line}
+    blocks = [b for b in post.blocks if normalize_text(b.text) not in removed and b.text not in removed_lines]
+    kept_texts = {normalize_text(b.text) for b in blocks}
+    dropped_texts = {normalize_text(b.text) for b in post.dropped} | removed_lines | removed
+    body = post.body
+    content_html = ""
+    images: list[dict[str, Any]] = []
+    if body is not None:
+        drop_blocks_from_html(body, dropped_texts, kept_texts)
+        images = extract_images(body, url)
+        content_html = sanitize_html(lxml_html.tostring(body, encoding="unicode"), url)
+    return {
+        "content_text": "\n".join(b.text for b in blocks if b.text),
+        "content_html": content_html,
+        "images": images,
+    }
