@@ -59,7 +59,8 @@ def body_blocks(element: Any) -> list[Block]:
     pieces: list[tuple[str, bool]] = []
 
     def flush() -> None:
-        text = normalize_text(" ".join(t for t, _ in pieces).replace("\n", " "))
+        # inline boundaries add no space: "平台:<a>园区</a>" reads "平台:园区"
+        text = normalize_text("".join(t for t, _ in pieces).replace("\n", " "))
         if text:
             total = sum(len("".join(t.split())) for t, _ in pieces)
             linked = sum(len("".join(t.split())) for t, in_link in pieces if in_link)
@@ -135,6 +136,10 @@ def sanitize_html(html: str, base_url: str) -> str:
         if div is not root and not div.xpath(_BLOCK_CHILD):
             div.tag = "p"
     cleaned = _CLEANER.clean_html(root)
+    for el in cleaned.iter("a", "img"):  # the cleaner blanks javascript: links; blank is no link
+        for attr in ("href", "src"):
+            if el.get(attr) is not None and not el.get(attr).strip():
+                del el.attrib[attr]
     cleaned.make_links_absolute(base_url, resolve_base_href=False, handle_failures="discard")
     out = html_lib.escape(cleaned.text or "", quote=False) + "".join(
         lxml.html.tostring(child, encoding="unicode") for child in cleaned
@@ -158,7 +163,7 @@ def _is_tracker(img: etree._Element) -> bool:
 
 
 def _text_of(el: etree._Element) -> str:
-    return normalize_text(" ".join(el.itertext()).replace("\n", " "))
+    return normalize_text("".join(el.itertext()).replace("\n", " "))
 
 
 def _caption(img: etree._Element, root: etree._Element) -> Optional[str]:
