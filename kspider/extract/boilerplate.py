@@ -108,8 +108,8 @@ def _forms(text: str) -> tuple[str, ...]:
     return (text, hans) if hans != text else (text,)
 
 
-def _matches(regex: re.Pattern[str] | None, text: str) -> bool:
-    return regex is not None and any(regex.search(form) for form in _forms(text))
+def _matches(regex: re.Pattern[str] | None, text: str, forms: tuple[str, ...] = ()) -> bool:
+    return regex is not None and any(regex.search(form) for form in (forms or _forms(text)))
 
 
 def is_boilerplate(text: str, extra_patterns: Iterable[str] = ()) -> bool:
@@ -173,9 +173,10 @@ def remove_boilerplate(blocks: list[Block], extra_patterns: Iterable[str] = ()) 
     for block in blocks:
         if not block.text.strip():
             continue
-        if kept and is_tail_marker(block.text):
+        forms = _forms(block.text)  # one script conversion per block, shared by all rules
+        if kept and _matches(_TAIL, block.text, forms):
             break
-        if _matches(_SHARED, block.text) or _matches(extra, block.text):
+        if _matches(_SHARED, block.text, forms) or _matches(extra, block.text, forms):
             continue
         kept.append(block)
     kept = _drop_repeats(kept)

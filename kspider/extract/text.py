@@ -278,7 +278,9 @@ def clean_text(text: str, site: Optional["Site"] = None) -> CleanResult:
 
     ``site`` supplies the advertising-law rule sets, extra boilerplate patterns and
     the fallback language; without it no advertising-law rule is applied.
-    Flags: ``pinyin_stripped``, ``adlaw_restored``, ``mojibake``.
+    Flags: ``pinyin_stripped``, ``adlaw_restored``, ``mojibake``. The text is
+    idempotent; flags say what this pass changed, so a second pass over cleaned
+    text reports only ``mojibake``.
     """
     flags: list[str] = []
     out = normalize_text(text or "")
