@@ -38,12 +38,22 @@ from kspider.extract.boilerplate import BOILERPLATE_PATTERNS, Block, is_boilerpl
         "熱點聚焦",
         "掃描二維碼推送至手機訪問。",
         "版權聲明:本文由嘉定廠房網發布",
+        # raw page blocks, before clean_text: pinyin artifacts still in (jssuxun fixture)
+        "江蘇蘇訊網(wǎng)版權(quán)及免責聲明:凡本網(wǎng)注明“來源:XXX(非江蘇蘇訊網(wǎng))”的作品",
+        "------分隔線----------------------------",
         # xinjiapo (seed 004)
         "订阅每日新闻以免错过最新最热门的新加坡新闻。",
+        "分享: Facebook WhatsApp 复制链接",
         # matchexpo (seed 001)
         "Register {{ baseUserInfo.curr_enterprise_name }}",
         "The content is the author's independent opinion, does not represent the position of Matchexpo, and cannot be reproduced without permission",
         "Give the thumbs-up",
+        # matchexpo fixture pages: v-if/v-else pairs run together, Traditional UI
+        "CollectionCollected",
+        "Give the thumbs-upLiked",
+        "點讚已點讚",
+        "內容為作者獨立觀點，不代表Matchexpo立場，未經允許不得轉載",
+        "關注公眾號",
         "文章授权转载自“引力播”客户端",
     ],
 )
@@ -130,6 +140,11 @@ def test_seed_004_tail_after_previous_next_links():
     assert _texts(remove_boilerplate([Block(t) for t in lines])) == lines[:1]
 
 
+def test_previous_link_with_no_article_ends_the_body():
+    lines = ["据悉,下一届会议预计于2021年秋季在西安举行。", "上一篇新闻没有了", "下一篇新闻"]
+    assert _texts(remove_boilerplate([Block(t) for t in lines])) == lines[:1]
+
+
 def test_seed_003_titled_related_heading_ends_the_body():
     lines = [
         "会上还进行了娄江新城沿江现代服务业集聚区推介。",
@@ -162,3 +177,8 @@ def test_single_repeated_paragraph_kept_once():
 def test_extra_patterns_in_remove_boilerplate():
     blocks = [Block("關注民生 服務社會"), Block("蘇州高新區是全國首批國家級高新區。")]
     assert _texts(remove_boilerplate(blocks, [r"^關注民生\s*服務社會"])) == ["蘇州高新區是全國首批國家級高新區。"]
+
+
+def test_hot_articles_heading_ends_the_body():
+    lines = ["截至目前,园区今年已累计新增产业载体超过80万平方米,意向入驻项目42个。", "Hot articles", "{{ item.title }}"]
+    assert _texts(remove_boilerplate([Block(t) for t in lines])) == lines[:1]

@@ -27,6 +27,9 @@ BOILERPLATE_PATTERNS: tuple[str, ...] = (
     r"^本文链接[:：]",
     r"^原文(?:地址|链接)[:：]",
     r"^分享给朋友",
+    r"^分享(?:到|至)?[:：]",
+    r"^[-=_*~—·\s]*分隔线[-=_*~—·\s]*$",
+    r"^[-=_*~—·]{5,}$",
     r"^【?责任编辑[:：]",
     r"^(?=.{0,80}$).*客服(?:电话|热线|QQ|微信)?[:：]",
     r"(?:欢迎|歡迎)投稿[:：]",
@@ -54,8 +57,11 @@ BOILERPLATE_PATTERNS: tuple[str, ...] = (
     r"^(?:互联网新闻信息服务许可证|增值电信业务经营许可证|网络文化经营许可证)",
     # unrendered client templates (matchexpo) and its widgets
     r"\{\{[^{}]*\}\}",
-    r"^(?:Share|Collection|Collected|Give the thumbs-up|Liked|Comment area|Follow official account|Online support)$",
+    r"^(?:Share|Collection|Collected|Give the thumbs-up|Liked|Comment area|Follow official account|Online support)+$",
+    r"^(?:分享|收藏|已收藏|点赞|已点赞|评论区|关注公众号|在线客服)+$",
     r"^The content is the author's independent opinion",
+    r"^内容为作者独立观点",
+    r"^Matchexpo是中国会展活动社[区群]平台",
     r"^(?:Register|Quick publish|Congratulations|View Now|Go publish)$",
     r"^Matchexpo(?: is an exhibition community platform|: Event Marketing Platform)",
     r"^\|?\s*Matchpages Web Builder",
@@ -64,13 +70,14 @@ BOILERPLATE_PATTERNS: tuple[str, ...] = (
 
 # A block equal to one of these ends the body: what follows is navigation.
 TAIL_MARKERS: tuple[str, ...] = (
-    r"^(?:上一[篇页]|下一[篇页])(?:新闻|文章)?(?:[:：].*)?$",
+    r"^(?:上一[篇页]|下一[篇页])(?:新闻|文章)?\s*(?:[:：].*|没有了.*)?$",
     r"^(?:相关文章|相关阅读|相关推荐)$",
     r"^.{0,100}的相关文章$",
     r"^分享给朋友[:：]?$",
     r"^(?:评论|发表评论|网友评论)$",
     r"^(?:图片新闻|热点资讯|热点聚焦)$",
     r"^订阅每日新闻$",
+    r"^(?:Hot articles|热门文章)$",
 )
 
 
@@ -100,11 +107,12 @@ _TAIL = _compile(TAIL_MARKERS)
 
 
 def _forms(text: str) -> tuple[str, ...]:
-    """The text, and its Simplified form when that differs."""
-    from kspider.extract.text import to_simplified
+    """The text, and its Simplified form without pinyin artifacts when that differs
+    (blocks may come here straight from the page, before ``clean_text``)."""
+    from kspider.extract.text import strip_pinyin, to_simplified
 
     text = text.strip()
-    hans = to_simplified(text)
+    hans = to_simplified(strip_pinyin(text)[0])
     return (text, hans) if hans != text else (text,)
 
 
