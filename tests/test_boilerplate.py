@@ -182,3 +182,9 @@ def test_extra_patterns_in_remove_boilerplate():
 def test_hot_articles_heading_ends_the_body():
     lines = ["截至目前,园区今年已累计新增产业载体超过80万平方米,意向入驻项目42个。", "Hot articles", "{{ item.title }}"]
     assert _texts(remove_boilerplate([Block(t) for t in lines])) == lines[:1]
+
+
+def test_related_reading_heading_with_colon_ends_the_body():
+    # 021cf fixture post 2053
+    lines = ["“改造后的厂房层高更高、承重更大，能够满足设备制造企业的需求。”一位入驻企业负责人说。", "相关阅读：", "昆山发布三季度经济运行情况"]
+    assert _texts(remove_boilerplate([Block(t) for t in lines])) == lines[:1]

@@ -89,3 +89,18 @@ def test_extract_images_long_paragraph_is_no_caption():
     body = ('<div><p><img src="a.jpg"></p><p>坐落于昆山市千灯镇的中西产业园和蒙特拉贡产业园,是昆山与西班牙合作的标志性载体。'
             '其中,海斯坦普汽车组件、法格锻压机床等20家西班牙企业,已经形成了新能源汽车零配件、智能制造等产业集群。</p></div>')
     assert extract_images(body, BASE) == [{"url": "http://kunshanmaigao.021cf.cn/index.php/post/a.jpg", "caption": None}]
+
+
+def test_clean_blocks_uses_link_ratios():
+    from kspider.extract.text import clean_blocks
+    from kspider.sites import site_for_host
+
+    # tail of the 021cf fixture post 1986: a related-links list, then the contact block
+    body = """<div class="single"><p>张浦镇有关负责人表示，将围绕项目建设全周期做好服务保障，推动项目早竣工、早投产。</p>
+<p><a href="/index.php/post/1980.html">江苏一季度重大项目开工数量创新高</a></p>
+<p><a href="/index.php/post/1981.html">苏州发布新一轮制造业智能化改造政策</a></p>
+<p>苏ICP备05006060号</p>
+<p>网络招商运营服务平台:<a href="/index.php/category-2.html">园区产业招商</a></p>
+<p>葛毅明微信号</p></div>"""
+    result = clean_blocks(body_blocks(body), site_for_host("kunshanmaigao.021cf.cn"))
+    assert result.text == "张浦镇有关负责人表示，将围绕项目建设全周期做好服务保障，推动项目早竣工、早投产。"

@@ -273,6 +273,15 @@ class CleanResult:
     text_hans: Optional[str] = None
 
 
+def clean_blocks(blocks: list[Block], site: Optional["Site"] = None) -> CleanResult:
+    """``clean_text`` for blocks from ``html.body_blocks``: the structural rules that
+    need link ratios (link-dense runs at the end) run on the blocks first; joined
+    text loses them."""
+    extra = site.boilerplate if site else ()
+    kept = remove_boilerplate(blocks, extra)
+    return clean_text("\n".join(b.text for b in kept), site)
+
+
 def clean_text(text: str, site: Optional["Site"] = None) -> CleanResult:
     """The whole cleaning chain for body text (see the module docstring).
 
