@@ -28,6 +28,9 @@ class Site:
     # Topic filter: keyword → weight; empty means every article is kept.
     topic_keywords: dict[str, float] = field(default_factory=dict)
     topic_min_score: float = 0.0
+    # Page layout for template parsers that read it (news portals): CSS selectors by role,
+    # tried before the template's defaults (kspider.extract.newsportal.DEFAULT_LAYOUT).
+    layout: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Spidermon: fewest items a crawl of this site should produce.
     min_items: int = 1
     notes: str = ""
@@ -75,6 +78,19 @@ SITES: tuple[Site, ...] = (
             "经济技术开发区": 2, "新加坡工业园": 3,
         },
         topic_min_score=6.0,
+        layout={
+            "article": ("article.news-detail",),
+            "title": ("h1.news-title",),
+            "date": ("div.meta span.date",),
+            "body": ("div.news-content",),
+            "non_body": ("div.ad-inarticle", "div.share-bar"),
+            "category": ("div.meta span.category",),
+            "breadcrumb": ("div.breadcrumb a",),
+            "listing_links": ("div.news-list h2 a",),
+            "page_links": ("nav.pagination a",),
+            "channel_links": ("nav.channel-nav a",),
+            "nav_links": ("div.news-nav a",),
+        },
     ),
     Site(
         host="www.jssuxun.example",
@@ -83,6 +99,20 @@ SITES: tuple[Site, ...] = (
         start_urls=("http://www.jssuxun.example/",),
         lang="zh-Hant",
         boilerplate=(r"^江蘇蘇訊網客服[:：]", r"^關注民生\s*服務社會"),
+        # DedeCMS default templates (article_article.htm, list_article.htm).
+        layout={
+            "article": ("div.viewbox",),
+            "title": ("div.title h1",),
+            "date": ("div.info span.time",),
+            "meta": ("div.info",),
+            "body": ("div.content",),
+            "non_body": ("#contentMidPicAD",),
+            "breadcrumb": ("div.place a",),
+            "listing_links": ("div.listbox a.title",),
+            "page_links": ("ul.pagelist a",),
+            "channel_links": ("div.nav a",),
+            "nav_links": ("div.handle div.context a",),
+        },
         notes="assumed: the real address is unknown (SITES.md); set host and start_urls here",
     ),
 )
