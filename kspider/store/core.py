@@ -79,8 +79,12 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     VERSIONS: [[("article_id", 1)]],
 }
 
+class _StoreDown(Exception):
+    """The store could not be prepared for writing."""
+
+
 # Errors that mean "the store did not take this write": the items are spilled.
-STORE_ERRORS: tuple[type[BaseException], ...] = (PyMongoError, sqlite3.Error, OSError)
+STORE_ERRORS: tuple[type[BaseException], ...] = (PyMongoError, sqlite3.Error, OSError, _StoreDown)
 
 
 # -- settings -------------------------------------------------------------------
@@ -219,14 +223,16 @@ class _Change:
         sets = {k: v for k, v in self.sets.items() if k not in self.add}
         if self.new and self.inc_version:
             sets["version"] = sets.get("version", 1) + self.inc_version
-        if sets:
-            spec["$set"] = sets
         if self.add:
             spec["$addToSet"] = {k: {"$each": v} for k, v in self.add.items()}
+        # $min/$max would be safer between concurrent writers, but jongodb lacks them;
+        # the batch read the stored times, so these are already min/max with them.
         if self.first_seen:
-            spec["$min"] = {"first_seen": self.first_seen}
+            sets["first_seen"] = self.first_seen
         if self.last_seen:
-            spec["$max"] = {"last_seen": self.last_seen}
+            sets["last_seen"] = self.last_seen
+        if sets:
+            spec["$set"] = sets
         if self.inc_version and not self.new:
             spec["$inc"] = {"version": self.inc_version}
         if self.set_on_insert:
@@ -353,9 +359,9 @@ class Store:
             prepared.append(_Prepared(*entry))
         if not prepared:
             return True
-        if not self.indexes_ready:
-            self.ensure_indexes()
         try:
+            if not self.indexes_ready and not self.ensure_indexes():
+                raise _StoreDown("store unreachable (index creation failed)")
             self._write_prepared(prepared)
         except STORE_ERRORS as exc:
             logger.error("store: write of %d items failed (%s: %s); spilling them to %s",
@@ -522,11 +528,12 @@ class Store:
         first = _first_member(matches)
         return first.get("dup_group") or first["_id"]
 
-    def _touch(self, batch: _Batch, doc: dict[str, Any], when: str) -> None:
-        change = batch.change(ARTICLES, doc["_id"])
-        change.touch(when)
+    def _touch(self, batch: _Batch, doc: dict[str, Any], when: str, collection: str = ARTICLES) -> None:
         doc["first_seen"] = min(doc.get("first_seen") or when, when)
         doc["last_seen"] = max(doc.get("last_seen") or when, when)
+        change = batch.change(collection, doc["_id"])
+        change.touch(doc["first_seen"])
+        change.touch(doc["last_seen"])
 
     def _detach_alt(self, batch: _Batch, home: dict[str, Any], alt_id: str, doc: dict[str, Any]) -> None:
         urls = {doc.get("canonical_url"), doc.get("url")}
@@ -562,14 +569,14 @@ class Store:
         if current is None or when >= (current.get("crawled_at") or ""):
             change.sets.update(fields)
         change.add_to_set("seen_on", doc.get("seen_on") or [])
-        change.touch(when)
         if current is None:
-            current = dict(fields, _id=doc["_id"], first_seen=when, last_seen=when)
+            current = dict(fields, _id=doc["_id"])
             batch.docs[RENTAL_ADS][doc["_id"]] = current
             batch.count("inserted")
         else:
             current.update(fields)
             batch.count("updated")
+        self._touch(batch, current, when, RENTAL_ADS)
 
     def _apply(self, name: str, changes: dict[str, _Change]) -> None:
         if not changes:
