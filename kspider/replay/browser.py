@@ -64,6 +64,7 @@ CHROMIUM_LAUNCH_OPTIONS: dict[str, Any] = {
 # Every DNS lookup fails: a request that escapes routing cannot leave the machine.
 REPLAY_RESOLVER_ARG = "--host-resolver-rules=MAP * ~NOTFOUND"
 
+NOT_FOUND_PAGE = b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>"
 # Hop-by-hop or body-describing headers that no longer hold once the body is decoded.
 _DROP_ON_FULFILL = {"content-encoding", "content-length", "transfer-encoding", "connection"}
 
@@ -225,7 +226,9 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 logger.warning("replay miss (browser %s): %s", pw_request.resource_type, pw_request.url)
                 if _is_main_frame_navigation(pw_request):
                     # Same answer as the plain replay handler: an empty 404 page.
-                    await route.fulfill(status=404, body=b"", headers={"Content-Type": "text/html"})
+                    # (Chromium fails the navigation on an empty 404, so the page has a body.)
+                    await route.fulfill(status=404, body=NOT_FOUND_PAGE,
+                                        headers={"Content-Type": "text/html; charset=utf-8"})
                 else:
                     await route.abort("blockedbyclient")
                 return
@@ -270,15 +273,32 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
     # --- recording --------------------------------------------------------------
     async def _create_page(self, request: Request, spider: Spider) -> Page:
         page = await super()._create_page(request=request, spider=spider)
+        pending = self._pending_records.setdefault(id(page), [])
+        page.on("close", lambda _page: self._pending_records.pop(id(page), None))
         if self.recorder is not None:
-            pending = self._pending_records.setdefault(id(page), [])
             page.on("response", lambda resp: pending.append(asyncio.ensure_future(self._record(resp))))
-            page.on("close", lambda _page: self._pending_records.pop(id(page), None))
+        if request.meta.get("capture_json"):
+            # The JSON the page's scripts fetched (e.g. a listing API), for the callback:
+            # response.meta["captured_json"] = [{"url", "status", "data"}, …].
+            captured = request.meta.setdefault("captured_json", [])
+            page.on("response", lambda resp: pending.append(asyncio.ensure_future(self._capture_json(resp, captured))))
         return page
+
+    @staticmethod
+    async def _capture_json(response: PlaywrightResponse, captured: list) -> None:
+        if response.request.resource_type not in ("fetch", "xhr"):
+            return
+        try:
+            if "json" not in ((await response.header_value("content-type")) or "").lower():
+                return
+            data = await response.json()
+        except (PlaywrightError, ValueError):
+            return
+        captured.append({"url": response.url, "status": response.status, "data": data})
 
     async def _apply_page_methods(self, page: Page, request: Request, spider: Spider) -> None:
         await super()._apply_page_methods(page, request, spider)
-        # Bodies must be read before scrapy-playwright closes the page.
+        # Bodies (recorded or captured) must be read before scrapy-playwright closes the page.
         pending = self._pending_records.get(id(page))
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
