@@ -92,3 +92,48 @@ EXTENSIONS = {
     "kspider.extensions.StatsFile": 900,
 }
 STATS_FILE = _env("STATS_FILE")
+
+# === Operations (issue 10: incremental crawls, resumable jobs, monitoring) ===
+# Owned by the operations work; see docs/OPERATING.md. Every value here is also
+# read from the environment variable of the same name.
+# Incremental: a post seen (stored) within REFETCH_DAYS is not fetched again; a listing
+# chain stops after INCREMENTAL_STOP_PAGES pages that list only known posts. -a full=1 turns it off.
+INCREMENTAL_ENABLED = _env("INCREMENTAL_ENABLED", "1").lower() in ("1", "true", "yes")
+REFETCH_DAYS = float(_env("REFETCH_DAYS", "7"))
+INCREMENTAL_STOP_PAGES = int(_env("INCREMENTAL_STOP_PAGES", "1"))
+SPIDER_MIDDLEWARES = {
+    **globals().get("SPIDER_MIDDLEWARES", {}),
+    "kspider.incremental.IncrementalMiddleware": 850,
+    # Closest to the spider: sees each post page's output exactly as the callback yielded it.
+    "kspider.monitors.TemplateDriftMiddleware": 950,
+}
+# Spidermon, run at spider close (kspider.monitors.SpiderCloseSuite).
+SPIDERMON_ENABLED = _env("SPIDERMON_ENABLED", "1").lower() in ("1", "true", "yes")
+SPIDERMON_SPIDER_CLOSE_MONITORS = ("kspider.monitors.SpiderCloseSuite",)
+# Shares of stored items that must carry a field ("kind/field"; rental_ad/area_or_price is
+# area or land area or price). Also the drift thresholds for fields of parsed post pages.
+SPIDERMON_FIELD_COVERAGE = {
+    "article/title": 0.95,
+    "article/published_at": 0.8,
+    "article/content_text": 0.9,
+    "rental_ad/area_or_price": 0.7,
+}
+SPIDERMON_DRIFT_FIELDS = ["title", "published_at", "content_text"]
+# Share of post pages allowed to give no article before the drift monitor fails.
+SPIDERMON_DRIFT_MAX_EMPTY_SHARE = float(_env("SPIDERMON_DRIFT_MAX_EMPTY_SHARE", "0.1"))
+SPIDERMON_MAX_ITEM_INVALID = int(_env("SPIDERMON_MAX_ITEM_INVALID", "0"))
+SPIDERMON_MAX_REPLAY_MISS = int(_env("SPIDERMON_MAX_REPLAY_MISS", "0"))
+SPIDERMON_MAX_ERRORS = int(_env("SPIDERMON_MAX_ERRORS", "0"))
+# One JSON report per run: SPIDERMON_REPORT_FILE if set, else <SPIDERMON_REPORT_DIR>/<spider>-<UTC time>.json.
+SPIDERMON_REPORT_DIR = _env("SPIDERMON_REPORT_DIR", ".kspider/reports")
+SPIDERMON_REPORT_FILE = _env("SPIDERMON_REPORT_FILE")
+# Exit with status 3 when a monitor failed (for cron and CI).
+SPIDERMON_FAIL_EXIT = _env("SPIDERMON_FAIL_EXIT", "0").lower() in ("1", "true", "yes")
+EXTENSIONS.update({
+    "kspider.incremental.JobdirGuard": 100,
+    "kspider.monitors.MonitorStats": 400,
+    # Before StatsFile (900), so the stats file holds the monitors' outcome.
+    "spidermon.contrib.scrapy.extensions.Spidermon": 500,
+    "kspider.monitors.FailExit": 950,
+})
+# === end Operations ===
