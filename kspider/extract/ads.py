@@ -107,9 +107,9 @@ AREA_UNIT = r"(?:平方米|平米|平方(?!公里|千米)|m2|平(?!方|台|湖|�
 _CUT_CHARS = r"\s,，。;；、!！?？:：|【】\[\]()《》“”\"'"
 
 _PROPERTY = re.compile(
-    r"(?:(?:单层|双层|多层|高层|一层|二层|两层|三层|四层|标准|钢结构|钢混|框架|高标准?|独栋|工业|全新)\s*)*"
+    r"(?:(?:单层|双层|多层|高层|一层|二层|两层|三层|四层|标准|钢结构|钢混|框架|高标准?|独栋|工业)\s*)*"
     r"(?:厂房|仓库|冷库|仓储|厂区|车间|工业用地|工业土地|商业用地|土地|研发办公楼|研发楼|办公楼|写字楼|"
-    r"高标仓|标准仓|物流仓|独栋)"
+    r"高标仓|标准仓|物流仓库|物流仓|独栋)"
 )
 
 _PARK_SUFFIX = (
@@ -120,7 +120,7 @@ _PARK = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{2,14}?)" + _PARK_SUFFIX)
 # Words after which a park name starts ("欢迎入驻太仓事达产业园" → 太仓事达产业园).
 _PARK_BREAKERS = re.compile(
     r".*(?:位于|地处|坐落于|坐落在|入驻|欢迎|出租|出售|招租|租售|转让|招商|推荐|考察|来访|属于|隶属|靠近|紧邻|临近|"
-    r"毗邻|距离|厂房|仓库|土地|重点|特色|多个|各类|优质|现代|大型|在|于|近|距|离|内|的|是|为|有|和|与|及|本|该|个|家|平|起|房)"
+    r"毗邻|距离|厂房|仓库|土地|重点|特色|多个|多家|各类|优质|现代|大型|在|于|近|距|离|内|的|是|为|有|和|与|及|本|该|平|起|房)"
 )
 
 _AVAILABILITY = re.compile(
@@ -151,14 +151,15 @@ _FEATURES = re.compile(
     )
 )
 
-_RENT_WORDS = re.compile(r"出租(?!率|车)|招租|急租|转租|租金|月租|年租|日租|起租|分租|整租|可租|求租|租赁(?!市场|行业|业务)")
-_SALE_WORDS = re.compile(r"出售(?!率)|急售|售价|转让|总价|可售|整售|分售|一口价|出让价")
+_RENT_WORDS = re.compile(r"出租(?!率|车)|招租|急租|转租|租金(?!补贴|收入|水平|上涨|下降)|月租|年租|日租|起租|分租|整租|可租|求租|租赁(?!市场|行业|业务)")
+# 转让 of equipment or shares (设备可转让) is not a sale of the property.
+_SALE_WORDS = re.compile(r"出售(?!率)|急售|售价|(?<!设备)(?<!设备可)(?<!股权)(?<!生意)转让|总价|可售|整售|分售|一口价|出让价")
 _BOTH_WORDS = re.compile(r"租售|可租可售|出租出售|出售出租|租或售|售或租|租/售|售/租")
 
 # Paragraphs of news: narration, officials, investment totals.
 _NEWS_MARKERS = re.compile(
     r"签约|亿元|开工|竣工|投产|落户|记者|通讯员|据悉|据了解|会议|同比|增长|举行|书记|市长|区长|主任|领导|与会|"
-    r"表示|指出|总投资|年产|产值|营收|项目|建成后|预计|计划|发布会|致辞|座谈|调研|入驻率|出租率|累计|今年以来|"
+    r"表示|指出|总投资|年产(?:能|值|量|\d)|产值|补贴|奖励|扶持|给予|营收|项目|建成后|预计|计划|发布会|致辞|座谈|调研|入驻率|出租率|累计|今年以来|"
     r"企业|规划|拟建|新建|开发商|成交|均价|楼盘|住宅|交房"
 )
 _HARD_NEWS = re.compile(r"记者|通讯员|据悉|据了解|新华社|日电")
@@ -171,7 +172,7 @@ _TRANSPORT = re.compile(
             r"(?P<pre1>[^" + _CUT_CHARS + r"]{0,12}?)车程\s*" + _DIST + r"(?:左右|以内)?",
             r"(?:距离?|离|到)\s*[^" + _CUT_CHARS + r"\d]{1,15}?\s*(?:车程)?\s*" + _DIST + r"(?:车程|左右|以内)?",
             _DIST + r"\s*(?:上|到达?|直达|抵达|可达)\s*[^" + _CUT_CHARS + r"\d]{1,12}",
-            r"(?:紧邻|靠近|临近|毗邻|邻近|近)\s*[^" + _CUT_CHARS + r"]{0,10}?(?:高速|地铁|轻轨|高铁站|高铁|火车站|机场|港口|码头|国道|省道|互通)(?:出入口|出口|入口|口|站)?",
+            r"(?:紧邻|靠近|临近|毗邻|邻近|近)\s*[^" + _CUT_CHARS + r"]{0,10}?(?:高速|地铁|轻轨|高铁站|高铁|火车站|机场|港口|码头|国道|省道|互通)(?:出入口|出口|入口|口|站)?(?:\d+号线)?",
             r"(?P<pre5>[^" + _CUT_CHARS + r"]{0,10}?)(?:高速|地铁站|高铁站|火车站)(?:出口|道口|口)?(?:旁|边上|附近)",
         ]
     )
@@ -193,7 +194,7 @@ _CONTACT_LABEL = re.compile(
 )
 _CONTACT_TITLED = re.compile(f"[{_SURNAMES}]{_TITLE}")
 _CONTACT_BEFORE_PHONE = re.compile(
-    rf"(?:^|[\s,，:：;；(（])([{_SURNAMES}][\u4e00-\u9fff]{{1,2}})\s*[:：]?\s*(?:手机|电话|tel|Tel|TEL)?\s*[:：]?\s*(?=1[3-9]\d{{9}}|0\d{{2,3}}-|400|800)"
+    rf"(?:^|[\s,，:：;；(（。!！])([{_SURNAMES}][\u4e00-\u9fff]{{1,2}})\s*[:：]?\s*(?:手机|电话|tel|Tel|TEL)?\s*[:：]?\s*(?=1[3-9]\d|0\d{{2,3}}|400|800)"
 )
 _NOT_NAMES = re.compile(r"电话|手机|热线|咨询|来电|考察|联系|微信|厂房|仓库|出租|出售|招商|欢迎|地址|价格|面积|租金|现房")
 
@@ -278,7 +279,8 @@ def _areas(text: str) -> tuple[float | int | None, float | int | None]:
     for match in _AREA_SINGLE.finditer(text):
         if not free(match.span()):
             continue
-        before = text[max(0, match.start() - 8) : match.start()]
+        # the label of this figure: its own clause, back to the last separator
+        before = re.split(r"[,，;；。、\n]", text[max(0, match.start() - 10) : match.start()])[-1]
         value = _sqm(match.group(1), match.group(2))
         if re.search(r"占地", before) and not re.search(r"建筑|厂房面积|建面", before):
             land.append(value)
@@ -363,12 +365,12 @@ def _price(text: str) -> tuple[float | int | None, str | None]:
 
 
 _HEIGHT = re.compile(
-    rf"(?:层高|檐高|檐口高度?|净高|梁下净高|滴水|屋檐高|高度)\s*[:：]?\s*(?:约|为)?\s*({NUM})(?:{RANGE_SEP}{NUM})?\s*(?:米|m)(?![2a-z])"
+    rf"(?:层高|檐高|檐口高度?|净高|梁下净高|滴水|屋檐高|高度)[^\d\n,，;；]{{0,4}}?({NUM})(?:{RANGE_SEP}{NUM})?\s*(?:米|m)(?![2a-z])"
     rf"|(?<![\d.])({NUM})\s*(?:米|m)\s*(?:层高|檐高|净高|高)",
     re.I,
 )
 _LOAD = re.compile(
-    rf"(?:承重|荷载|载荷|负荷)\s*[:：]?\s*(?:约|为)?\s*({NUM})(?:{RANGE_SEP}{NUM})?\s*(吨|t|公斤|kg|千克)"
+    rf"(?:承重|荷载|载荷|负荷)[^\d\n,，;；]{{0,4}}?({NUM})(?:{RANGE_SEP}{NUM})?\s*(吨|t|公斤|kg|千克)"
     rf"|(?<![\d.])({NUM})\s*(吨|t|公斤|kg|千克)\s*/\s*(?:每)?\s*(?:{AREA_UNIT})",
     re.I,
 )
@@ -488,20 +490,21 @@ def _location(text: str, transport: list[tuple[int, int, str]]) -> tuple[str | N
     district = next((p.district for p in strong if p.city == city and p.district), None)
 
     explicit = re.search(
-        r"(?:位于|地处|坐落于|坐落在|地址\s*[:：]?|地点\s*[:：]?|位置\s*[:：]?|所在地\s*[:：]?)\s*([^,，。;；!！\n]{2,40}?)(?=[,，。;；!！\n]|\s{1,}\S*(?:厂房|仓库|平|米|电话)|$)",
+        r"(?:位于|地处|坐落于|坐落在|地址|地点|位置|所在地)[\s:：】\]]*([^,，。;；!！\n]{2,40}?)(?=[,，。;；!！\n]|\s{1,}\S*(?:厂房|仓库|平|米|电话)|$)",
         text,
     )
     if explicit:
         location_text = explicit.group(1).strip()
-    elif strong:
-        first = strong[0]
-        end = first.end
-        for place in strong[1:]:
-            if place.start == end:
-                end = place.end
+    elif places:
+        # the fullest run of adjacent place names ("吴江汾湖高新区" over a title's "汾湖")
+        runs: list[list[Place]] = []
+        for place in places:
+            if runs and runs[-1][-1].end == place.start:
+                runs[-1].append(place)
             else:
-                break
-        location_text = text[first.start : end]
+                runs.append([place])
+        best = max(runs, key=lambda run: (len(run), run[-1].end - run[0].start))
+        location_text = text[best[0].start : best[-1].end]
     else:
         location_text = None
     return city, district, location_text

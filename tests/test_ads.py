@@ -1,0 +1,146 @@
+"""Rental-ad extraction: a corpus of ad texts and news paragraphs, and the seed pages."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kspider.extract.ads import AD_FIELDS, ad_fingerprint, extract_ad, find_inline_ads, is_ad, normalize_ad_text
+
+DATA = Path(__file__).parent / "data"
+SEEDS = Path("/work/shared/seeds")
+CORPUS: list[dict[str, Any]] = json.loads((DATA / "ads_corpus.json").read_text(encoding="utf-8"))
+ADS = [case for case in CORPUS if case["expected"] is not None]
+NEWS = [case for case in CORPUS if case["expected"] is None]
+LIST_FIELDS = {"features", "transport", "contact_phones"}
+
+SEED003_AD = (
+    "太仓事达产业园,位于昆山嘉定太仓交界,嘉昆泰一体化核心区\n"
+    "标准厂房1100平起 现房 嘉定安亭车程10分钟\n"
+    "欢迎来访考察 400-0123-021 或 133-91219-793"
+)
+
+
+def _expected_record(case: dict[str, Any]) -> dict[str, Any]:
+    """The corpus lists the fields present in the text; every other field must be null / []."""
+    record = {name: ([] if name in LIST_FIELDS else None) for name in AD_FIELDS}
+    record.update(case["expected"])
+    record["title"] = case["title"]
+    record["raw_text"] = case["text"]
+    return record
+
+
+def test_corpus_size() -> None:
+    assert len(ADS) >= 40 and len(NEWS) >= 15
+
+
+@pytest.mark.parametrize("case", ADS, ids=[c["id"] for c in ADS])
+def test_extract_ad_corpus(case: dict[str, Any]) -> None:
+    ad = extract_ad(case["text"], case["title"])
+    assert ad is not None, "not recognised as an ad"
+    assert set(ad) == set(AD_FIELDS)
+    expected = _expected_record(case)
+    wrong = {k: (ad[k], expected[k]) for k in AD_FIELDS if ad[k] != expected[k]}
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("case", NEWS, ids=[c["id"] for c in NEWS])
+def test_news_is_not_an_ad(case: dict[str, Any]) -> None:
+    assert is_ad(case["text"], case["title"]) is False
+    assert extract_ad(case["text"], case["title"]) is None
+
+
+@pytest.mark.parametrize("case", ADS, ids=[c["id"] for c in ADS])
+def test_is_ad_agrees(case: dict[str, Any]) -> None:
+    assert is_ad(case["text"], case["title"]) is True
+
+
+def test_seed003_inline_ad_fields() -> None:
+    ad = extract_ad(SEED003_AD)
+    assert ad == {
+        "title": None, "deal_type": None, "property_type": "标准厂房", "park_name": "太仓事达产业园",
+        "city": "太仓", "district": None, "location_text": "昆山嘉定太仓交界",
+        "area_sqm_min": 1100, "area_sqm_max": None, "land_area_mu": None,
+        "price_value": None, "price_unit": None, "floor_height_m": None, "floor_load_t_per_sqm": None,
+        "power_kva": None, "availability": "现房", "features": [], "transport": ["嘉定安亭车程10分钟"],
+        "contact_name": None, "contact_phones": ["+864000123021", "+8613391219793"], "wechat": None,
+        "raw_text": SEED003_AD,
+    }
+
+
+def test_find_inline_ads_in_seed003() -> None:
+    text = (SEEDS / "003_a47259a92e379197.txt").read_text(encoding="utf-8")
+    blocks = find_inline_ads(text)
+    assert len(blocks) == 1
+    assert blocks[0].split("\n")[0] == "太仓事达产业园,位于昆山嘉定太仓交界,嘉昆泰一体化核心区"
+    assert blocks[0].split("\n")[-1].startswith("欢迎来访考察 400-0123-021")
+    assert ad_fingerprint(blocks[0]) == ad_fingerprint(SEED003_AD)
+
+
+@pytest.mark.parametrize(
+    "seed", ["000_fa1f07c342f80c8a.txt", "001_a75f8161f974aa14.txt", "002_5daf4f7823716356.txt", "004_69931a395751e654.txt"]
+)
+def test_no_inline_ads_in_news_seeds(seed: str) -> None:
+    # seed 000 carries the agency's promotion line and contact block: neither is an ad
+    assert find_inline_ads((SEEDS / seed).read_text(encoding="utf-8")) == []
+
+
+def test_find_inline_ads_two_blocks_in_a_post() -> None:
+    post = "\n".join(
+        [
+            "7月5日,代表团一行到访江苏昆山,围绕产业合作、城市治理等议题展开深度交流。",
+            "会前,与会领导考察了太仓航空航天产业展示中心、中德双元制职业教育产业园。",
+            *SEED003_AD.split("\n"),
+            "重点推荐园区厂房",
+            "更多厂房土地 请点击【园区产业招商】",
+            "葛毅明微信号",
+            "产业招商/厂房土地租售:400 0123 021",
+            "或微信/手机:135246785151356468684613391219793",
+            "嘉定马陆 钢结构厂房出租 1600平 檐高8米",
+            "联系 13524678515",
+        ]
+    )
+    assert find_inline_ads(post) == [SEED003_AD, "嘉定马陆 钢结构厂房出租 1600平 檐高8米\n联系 13524678515"]
+
+
+def test_normalize_ad_text_ignores_spacing_punctuation_and_script() -> None:
+    a = "标准厂房1100平起 现房\n欢迎来访考察 400-0123-021 或 133-91219-793"
+    b = "标准厂房1100平起，现房　欢迎来访考察：400 0123 021或13391219793"
+    c = "標準廠房1100平起 現房 歡迎來訪考察 400-0123-021 或 133-91219-793"
+    assert normalize_ad_text(a) == "标准厂房1100平起现房欢迎来访考察4000123021或13391219793"
+    assert normalize_ad_text(a) == normalize_ad_text(b) == normalize_ad_text(c)
+    assert ad_fingerprint(a) == ad_fingerprint(c)
+    assert ad_fingerprint(a) != ad_fingerprint(a.replace("1100", "1200"))
+
+
+def test_units_are_normalized() -> None:
+    cases = {
+        "昆山厂房出租 2000平 租金0.9元/平/天 13391219793": (0.9, "元/㎡/天"),
+        "昆山厂房出租 2000平 租金22元/平米/月 13391219793": (22, "元/㎡/月"),
+        "昆山厂房出租 2000平 25元/㎡·月 13391219793": (25, "元/㎡/月"),
+        "昆山厂房出售 2000平 售价3500元/平 13391219793": (3500, "元/㎡"),
+        "昆山厂房出售 2000平 总价1200万 13391219793": (1200, "万元"),
+        "昆山厂房出租 2000平 80万元/年 13391219793": (80, "万元/年"),
+        "昆山厂房出租 2000平 0.8~1.2元/平方米/天 13391219793": (0.8, "元/㎡/天"),
+    }
+    for text, (value, unit) in cases.items():
+        ad = extract_ad(text)
+        assert ad is not None and (ad["price_value"], ad["price_unit"]) == (value, unit), text
+
+
+def test_specs() -> None:
+    ad = extract_ad("太仓单层厂房出租 3000平 层高9.5m 承重2T/㎡ 配电800千伏安 13391219793")
+    assert ad is not None
+    assert (ad["floor_height_m"], ad["floor_load_t_per_sqm"], ad["power_kva"]) == (9.5, 2, 800)
+    ad = extract_ad("太仓仓库出租 3000平 檐高8米 承重1.5吨/平方 变压器315kva 13391219793")
+    assert ad is not None
+    assert (ad["floor_height_m"], ad["floor_load_t_per_sqm"], ad["power_kva"]) == (8, 1.5, 315)
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "13391219793", "厂房", "\x00\x01"])
+def test_bad_input_is_not_an_ad(bad: str) -> None:
+    assert extract_ad(bad) is None
+    assert is_ad(bad) is False
+    assert find_inline_ads(bad) == []
