@@ -93,6 +93,26 @@ def drop_blocks_from_html(element: Any, dropped_texts: set[str], kept_texts: set
             node.drop_tree()
 
 
+def drop_trailing_images(element: Any, kept_texts: set[str]) -> None:
+    """Drop images after the last kept body paragraph: they belong to inserted blocks
+    (an inline ad's photo, the contact block's QR codes), not to the article."""
+    order = {node: i for i, node in enumerate(element.iter())}
+    last_kept = -1
+    for node in element.iter():
+        if node is element or not isinstance(node.tag, str):
+            continue
+        own = normalize_text("".join(node.xpath("text()")))
+        if own and any(own in kept for kept in kept_texts if kept):
+            last_kept = max(last_kept, order[node])
+    for img in list(element.iter("img")):
+        if order.get(img, -1) > last_kept:
+            holder = img.getparent()
+            img.drop_tree()
+            if (holder is not None and holder is not element and holder.getparent() is not None
+                    and not normalize_text(holder.text_content()) and not holder.xpath(".//img")):
+                holder.drop_tree()
+
+
 def finish_body(post: BodyParts, url: str, removed_texts: Iterable[str] = ()) -> dict[str, Any]:
     """content_text, content_html and images from the kept blocks, minus any further removed texts
     (e.g. inline ad blocks the caller turned into ads)."""
@@ -106,7 +126,12 @@ def finish_body(post: BodyParts, url: str, removed_texts: Iterable[str] = ()) ->
     images: list[dict[str, Any]] = []
     if body is not None:
         drop_blocks_from_html(body, dropped_texts, kept_texts)
+        drop_trailing_images(body, kept_texts)
         images = extract_images(body, url)
+        for image in images:
+            # A caption is text the reader sees next to the image; alt text is not one.
+            if image.get("caption") and normalize_text(image["caption"]) not in kept_texts:
+                image["caption"] = None
         content_html = sanitize_html(lxml_html.tostring(body, encoding="unicode"), url)
     return {
         "content_text": "\n".join(b.text for b in blocks if b.text),

@@ -186,14 +186,21 @@ class AdsMixin:
     """Rental ads from a post: a dedicated listing post, and inline ad blocks inside any body."""
 
     def ads_for_post(self, response: Response, title: Optional[str], block_texts: list[str],
-                     published_at: Optional[str]) -> tuple[list[RentalAd], list[str]]:
-        """(ads, texts to remove from the article body). Listing posts keep their body."""
+                     published_at: Optional[str], kept_texts: Optional[list[str]] = None
+                     ) -> tuple[list[RentalAd], list[str]]:
+        """(ads, texts to remove from the article body). Listing posts keep their body.
+
+        ``block_texts`` is every body block in page order (inline ads may sit among the
+        blocks the boilerplate rules dropped); ``kept_texts`` the body without boilerplate,
+        which is what a listing post's ad is read from (not the site's contact block).
+        """
         from kspider.extract.ads import extract_ad, find_inline_ads
 
         stats = self.crawler.stats
         body_text = "\n".join(t for t in block_texts if t)
         if title and LISTING_TITLE.search(title):
-            fields = extract_ad(body_text, title)
+            listing_text = "\n".join(t for t in (kept_texts if kept_texts is not None else block_texts) if t)
+            fields = extract_ad(listing_text, title)
             if fields is None:
                 stats.inc_value("ads/listing_unparsed")
                 logger.warning("listing post %s: no ad fields found in its body", response.url)

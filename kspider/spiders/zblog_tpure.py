@@ -43,7 +43,8 @@ class ZblogTpureSpider(AdsMixin, KSpider):
             extra_boilerplate=site.boilerplate if site else (),
         )
         ads, removed = self.ads_for_post(
-            response, post.fields.get("title"), [b.text for b in post.all_blocks], post.fields.get("published_at")
+            response, post.fields.get("title"), [b.text for b in post.all_blocks], post.fields.get("published_at"),
+            kept_texts=[b.text for b in post.blocks],
         )
         body = tpure.finish_body(post, response.url, removed)
         fields = dict(post.fields, **body)
