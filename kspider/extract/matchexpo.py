@@ -189,18 +189,42 @@ def _title(doc: etree._Element) -> Optional[str]:
 
 # --------------------------------------------------------------------------- body
 
+_BLOCKISH = frozenset("div p section article main ul ol li dl table blockquote pre figure header footer nav aside "
+                      "h1 h2 h3 h4 h5 h6 form".split())
+_WIDGET_WORDS = re.compile(
+    r"Share|Collection|Collected|Give the thumbs-up|Liked|Comment area|分享|收藏|已收藏|点赞|點讚|點贊|已点赞|已點讚|"
+    r"评论区|評論區|[\s|·•]", re.I)
+
+
+def _is_leaf_block(el: etree._Element) -> bool:
+    return not any(_tag(d) in _BLOCKISH for d in el.iterdescendants())
+
+
+def _counts_as_body(text: str) -> bool:
+    """Whether a paragraph's text can be article text (not template, furniture, counters or a widget row)."""
+    return bool(text) and not (
+        _is_template(text) or FURNITURE.search(text) or _NUMERIC.match(text) or _is_meta_line(text)
+        or not _WIDGET_WORDS.sub("", text)
+    )
+
+
 def _paragraph_score(el: etree._Element) -> int:
-    """Text held by an element's own paragraphs: what distinguishes a body from page chrome."""
-    score = len(normalize_text(el.text or ""))
+    """Text held by an element's own paragraphs: what distinguishes a body from page chrome.
+
+    Paragraphs are the element's direct text and its children that hold no
+    block of their own (a <p>, a text-only <div>, inline runs); lists and
+    tables count whole. Nested containers do not count: they compete themselves.
+    """
+    texts = [el.text or ""]
     for child in el:
+        texts.append(child.tail or "")
         tag = _tag(child)
-        if tag in ("p", "section", "blockquote", "h2", "h3", "h4", "pre", "ul", "ol", "table", "span", "font", "strong", "br"):
-            text = _text(child)
-            # Disclaimer and widget paragraphs sit next to the body; they must not make its parent win.
-            if not _is_template(text) and not FURNITURE.search(text):
-                score += len(text)
-        score += len(normalize_text(child.tail or ""))
-    return score
+        if not tag or tag == "h1" or tag in _SKIP_TAGS or tag in _CHROME_TAGS:
+            continue
+        if tag in _BLOCKISH and tag not in ("ul", "ol", "table", "blockquote", "dl") and not _is_leaf_block(child):
+            continue
+        texts.append(_text(child))
+    return sum(len(t) for t in (normalize_text(t) for t in texts) if _counts_as_body(t))
 
 
 def _body_element(doc: etree._Element, title: Optional[str]) -> Optional[etree._Element]:
