@@ -160,7 +160,8 @@ _BOTH_WORDS = re.compile(r"租售|可租可售|出租出售|出售出租|租或�
 _NEWS_MARKERS = re.compile(
     r"签约|亿元|开工|竣工|投产|落户|记者|通讯员|据悉|据了解|会议|同比|增长|举行|书记|市长|区长|主任|领导|与会|"
     r"表示|指出|总投资|年产(?:能|值|量|\d)|产值|补贴|奖励|扶持|给予|营收|项目|建成后|预计|计划|发布会|致辞|座谈|调研|入驻率|出租率|累计|今年以来|"
-    r"企业|规划|拟建|新建|开发商|成交|均价|楼盘|住宅|交房"
+    r"企业|规划|拟建|新建|开发商|成交|均价|楼盘|住宅|交房|新增|平均|去年|今年|上半年|下半年|季度|供应|保持在|"
+    r"报告|数据显示|空置率|全市|全区|截至|已有"
 )
 _HARD_NEWS = re.compile(r"记者|通讯员|据悉|据了解|新华社|日电")
 
@@ -321,7 +322,7 @@ _PRICE_RULES: list[tuple[re.Pattern[str], str]] = [
     # sale per area: 售价3500元/平, 3500元/平方米
     (re.compile(rf"{_PRICE_NUM}\s*(?:元|块)\s*(?:/|每|一)\s*{AREA_UNIT}(?!{_PER}(?:天|日|月|年))"), "per_area"),
     # total: 总价1200万, 售价1.2亿, 1200万出售
-    (re.compile(rf"(?:总价|售价|价格|转让价|报价|出售价|一口价|价)\s*(?:为|是)?\s*[:：]?\s*(?:约)?\s*{_PRICE_NUM}\s*(万|亿)\s*元?(?!\s*/)"), "total"),
+    (re.compile(rf"(?:总价|售价|价格|转让价|报价|出售价|一口价|价)\s*(?:为|是)?\s*[:：]?\s*(?:约)?\s*{_PRICE_NUM}\s*(万|亿)\s*元?(?!\s*元?\s*(?:/|每))"), "total"),
     (re.compile(rf"(?<![\d.]){_PRICE_NUM}\s*(万|亿)\s*元?\s*(?:出售|急售|转让|一口价|整体出售)"), "total"),
 ]
 _FEE_BEFORE = re.compile(r"(?:物业费|物业|管理费|电费|水费|服务费|押金|保证金|停车费?|税)[^,，;；\n]{0,6}$")
@@ -542,6 +543,10 @@ def _decide(sig: dict[str, Any], text: str) -> bool:
     )
     has_contact = bool(sig["phones"]) or bool(_CONTACT_LABEL.search(text) or _CONTACT_TITLED.search(text))
     if not (has_object and has_offer and (sig["deal"] or has_contact)):
+        return False
+    # Without a contact an ad still names a price or when it can be used; a
+    # news paragraph with a floor area and 出租 does not.
+    if not has_contact and sig["price"][0] is None and not sig["availability"]:
         return False
     if sig["hard_news"]:
         return False
