@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kspider.extract.ads import AD_FIELDS, ad_fingerprint, extract_ad, find_inline_ads, is_ad, normalize_ad_text
 
@@ -144,3 +146,20 @@ def test_bad_input_is_not_an_ad(bad: str) -> None:
     assert extract_ad(bad) is None
     assert is_ad(bad) is False
     assert find_inline_ads(bad) == []
+
+
+_AD_ALPHABET = st.one_of(
+    st.sampled_from(list("0123456789 -~/.·,，。:\n平米㎡亩元万天月年吨米起厂房仓库出租售昆山周市园区层高承重kvaKVA")),
+    st.characters(codec="utf-8"),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=_AD_ALPHABET, max_size=300), st.one_of(st.none(), st.text(max_size=40)))
+def test_extract_ad_never_raises(text: str, title: str | None) -> None:
+    ad = extract_ad(text, title)
+    assert ad is None or (set(ad) == set(AD_FIELDS) and ad["raw_text"] == text)
+    assert is_ad(text, title) is (ad is not None)
+    lines = set(text.split("\n"))
+    for block in find_inline_ads(text):
+        assert set(block.split("\n")) <= {line.strip() for line in lines}
