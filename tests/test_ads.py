@@ -1,4 +1,7 @@
-"""Rental-ad extraction: a corpus of ad texts and news paragraphs, and the seed pages."""
+"""Rental-ad extraction: a corpus of ad texts and news paragraphs, and the seed pages.
+
+tests/data/ads_seed_NNN.txt are copies of the project's seed texts (text extracted from real pages).
+"""
 from __future__ import annotations
 
 import json
@@ -12,7 +15,6 @@ from hypothesis import strategies as st
 from kspider.extract.ads import AD_FIELDS, ad_fingerprint, extract_ad, find_inline_ads, is_ad, normalize_ad_text
 
 DATA = Path(__file__).parent / "data"
-SEEDS = Path("/work/shared/seeds")
 CORPUS: list[dict[str, Any]] = json.loads((DATA / "ads_corpus.json").read_text(encoding="utf-8"))
 ADS = [case for case in CORPUS if case["expected"] is not None]
 NEWS = [case for case in CORPUS if case["expected"] is None]
@@ -73,7 +75,7 @@ def test_seed003_inline_ad_fields() -> None:
 
 
 def test_find_inline_ads_in_seed003() -> None:
-    text = (SEEDS / "003_a47259a92e379197.txt").read_text(encoding="utf-8")
+    text = (DATA / "ads_seed_003.txt").read_text(encoding="utf-8")
     blocks = find_inline_ads(text)
     assert len(blocks) == 1
     assert blocks[0].split("\n")[0] == "太仓事达产业园,位于昆山嘉定太仓交界,嘉昆泰一体化核心区"
@@ -82,11 +84,11 @@ def test_find_inline_ads_in_seed003() -> None:
 
 
 @pytest.mark.parametrize(
-    "seed", ["000_fa1f07c342f80c8a.txt", "001_a75f8161f974aa14.txt", "002_5daf4f7823716356.txt", "004_69931a395751e654.txt"]
+    "seed", ["ads_seed_000.txt", "ads_seed_001.txt", "ads_seed_002.txt", "ads_seed_004.txt"]
 )
 def test_no_inline_ads_in_news_seeds(seed: str) -> None:
     # seed 000 carries the agency's promotion line and contact block: neither is an ad
-    assert find_inline_ads((SEEDS / seed).read_text(encoding="utf-8")) == []
+    assert find_inline_ads((DATA / seed).read_text(encoding="utf-8")) == []
 
 
 def test_find_inline_ads_two_blocks_in_a_post() -> None:
