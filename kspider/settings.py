@@ -137,3 +137,7 @@ EXTENSIONS.update({
     "kspider.monitors.FailExit": 950,
 })
 # === end Operations ===
+
+ADDONS = {
+    "kspider.addons.ReplayMode": 0,
+}

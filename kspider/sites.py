@@ -36,6 +36,12 @@ class Site:
     notes: str = ""
 
 
+# The 021cf agency's own insertions, whatever the subdomain: the promotion line names the
+# local zone ("开发区…", "太仓港区…招商引资指定载体…欢迎来访考察 PHONE").
+AGENCY_021CF_BOILERPLATE: tuple[str, ...] = (
+    r"招商引资指定载体.{0,60}(?:一事一议|欢迎来访考察)",
+)
+
 SITES: tuple[Site, ...] = (
     Site(
         host="kunshanmaigao.021cf.cn",
@@ -43,6 +49,7 @@ SITES: tuple[Site, ...] = (
         name="昆山厂房出租网",
         start_urls=("http://kunshanmaigao.021cf.cn/",),
         adlaw_rules=("zui", "diyi"),
+        boilerplate=AGENCY_021CF_BOILERPLATE,
     ),
     Site(
         host="suzhou.021cf.cn",
@@ -50,12 +57,14 @@ SITES: tuple[Site, ...] = (
         name="嘉定厂房网",
         start_urls=("http://suzhou.021cf.cn/",),
         adlaw_rules=("zui", "diyi"),
+        boilerplate=AGENCY_021CF_BOILERPLATE,
     ),
     Site(
         # Any other subdomain of the network is a site of the same template.
         host="*.021cf.cn",
         spider="021cf",
         adlaw_rules=("zui", "diyi"),
+        boilerplate=AGENCY_021CF_BOILERPLATE,
         min_items=0,
     ),
     Site(
@@ -63,7 +72,9 @@ SITES: tuple[Site, ...] = (
         spider="matchexpo",
         name="Matchexpo",
         start_urls=("https://www.matchexpo.com/community",),
-        notes="assumed: article URL /community/article/ID and the JSON API behind the listing",
+        notes=("assumed: article URL /community/article/ID, UI variants /tw/ and /cn/ (canonical + hreflang); "
+               "listing /community filled from /api/community/articles?page=N; 'N Last year' = N年前; "
+               "details in kspider/spiders/matchexpo.py"),
     ),
     Site(
         host="xinjiapo.news",

@@ -71,7 +71,7 @@ BOILERPLATE_PATTERNS: tuple[str, ...] = (
 # A block equal to one of these ends the body: what follows is navigation.
 TAIL_MARKERS: tuple[str, ...] = (
     r"^(?:上一[篇页]|下一[篇页])(?:新闻|文章)?\s*(?:[:：].*|没有了.*)?$",
-    r"^(?:相关文章|相关阅读|相关推荐|延伸阅读)\s*[:：]?$",
+    r"^(?:相关文章|相关阅读|相关推荐|延伸阅读|更多资讯|更多新闻|推荐阅读|热门推荐)\s*[:：]?$",
     r"^.{0,100}的相关文章$",
     r"^分享给朋友[:：]?$",
     r"^(?:评论|发表评论|网友评论)$",
