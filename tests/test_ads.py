@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kspider.extract.ads import AD_FIELDS, ad_fingerprint, extract_ad, find_inline_ads, is_ad, normalize_ad_text
+from kspider.extract.gazetteer import find_places
 
 DATA = Path(__file__).parent / "data"
 CORPUS: list[dict[str, Any]] = json.loads((DATA / "ads_corpus.json").read_text(encoding="utf-8"))
@@ -165,3 +166,18 @@ def test_extract_ad_never_raises(text: str, title: str | None) -> None:
     lines = set(text.split("\n"))
     for block in find_inline_ads(text):
         assert set(block.split("\n")) <= {line.strip() for line in lines}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("昆山市周市镇青阳北路", [("昆山市", "昆山", None), ("周市镇", "昆山", "周市")]),
+        ("嘉定安亭", [("嘉定", "上海", "嘉定"), ("安亭", "上海", "嘉定")]),
+        ("昆山高新区", [("昆山高新区", "昆山", "昆山高新区")]),
+        ("浦东陆家嘴", [("浦东", "上海", "浦东"), ("陆家嘴", "上海", "浦东")]),
+        ("苏州工业园区唯亭", [("苏州工业园区", "苏州", "工业园区"), ("唯亭", "苏州", "工业园区")]),
+        ("没有地名的一句话", []),
+    ],
+)
+def test_gazetteer_places(text: str, expected: list[tuple[str, str, str | None]]) -> None:
+    assert [(p.surface, p.city, p.district) for p in find_places(text)] == expected
