@@ -171,7 +171,8 @@ def item_to_doc(item: Any, collection: Optional[str] = None) -> Optional[tuple[s
         collection, item = item
     collection = collection or collection_of(item)
     try:
-        doc = sanitize_keys(ItemAdapter(item).asdict())
+        # A shallow copy (asdict() recurses slowly); sanitize_keys copies what is nested.
+        doc = sanitize_keys(dict(ItemAdapter(item).items()))
     except TypeError:
         return None
     if collection == ARTICLES:
