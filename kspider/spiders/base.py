@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator, Optional
 import scrapy
 from scrapy.http import Response
 
-from kspider.extract.ids import canonical_url, text_fingerprint, url_fingerprint
+from kspider.extract.ids import canonical_url, url_fingerprint
 from kspider.items import Article, RentalAd
 from kspider.sites import Site, host_of, site_for_host, sites_for_spider
 
@@ -119,9 +119,17 @@ class KSpider(scrapy.Spider):
                 yield request
 
     def on_error(self, failure: Any) -> None:
+        from scrapy.spidermiddlewares.httperror import HttpError
+
         request = getattr(failure, "request", None)
+        url = getattr(request, "url", "?")
+        if failure.check(HttpError) and failure.value.response.status in (404, 410):
+            # A dead link (or a page the fixture set does not hold) is the site's state, not a crawler fault.
+            self.crawler.stats.inc_value(f"errback/HttpError/{failure.value.response.status}")
+            logger.warning("gone: %s (%d)", url, failure.value.response.status)
+            return
         self.crawler.stats.inc_value(f"errback/{failure.type.__name__}")
-        logger.error("request failed: %s: %s", getattr(request, "url", "?"), failure.getErrorMessage())
+        logger.error("request failed: %s: %s", url, failure.getErrorMessage())
 
     # --- dates ---------------------------------------------------------------
     def ref_date(self, response: Response) -> datetime:
@@ -159,12 +167,12 @@ class KSpider(scrapy.Spider):
     def make_ad(self, response: Response, ad_fields: dict[str, Any], kind: str,
                 published_at: Optional[str] = None) -> RentalAd:
         """A RentalAd from extractor output; its id is the hash of the normalized ad text."""
-        from kspider.extract.ads import normalize_ad_text
+        from kspider.extract.ads import ad_fingerprint
 
         raw = ad_fields.get("raw_text") or ""
         values = dict(ad_fields)
         values.update(
-            _id=text_fingerprint(normalize_ad_text(raw)),
+            _id=ad_fingerprint(raw),
             kind=kind,
             seen_on=[canonical_url(response.url)],
             published_at=published_at,
