@@ -1,0 +1,118 @@
+"""Units of the store: near-duplicate math, the embedded collection, item → document, settings."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pymongo import UpdateOne
+from pymongo.errors import DuplicateKeyError
+from pymongo.write_concern import WriteConcern
+
+from kspider.extract.ids import text_fingerprint, url_fingerprint
+from kspider.items import Article, RentalAd
+from kspider.store import neardup
+from kspider.store.core import StoreConfig, item_to_doc, parse_write_concern, sanitize_keys
+from kspider.store.embedded import EmbeddedClient
+
+PARA = "坐落于昆山市千灯镇的中西产业园和蒙特拉贡产业园,是昆山与西班牙合作的标志性载体。其中,海斯坦普汽车组件、法格锻压机床等20家西班牙企业,已经形成了新能源汽车零配件、智能制造等产业集群,2023年园区销售额突破32亿元,进出口额达1.09亿美元。"
+OTHER = "2021年11月9日下午,昆山市新兴产业发展大会举行。大会期间,总投资达980.6亿元的98个新兴产业项目签约落地,启动实施新兴产业生态联盟计划。"
+
+
+def test_shingles_are_five_characters_of_normalized_text() -> None:
+    # Full-width punctuation folds and whitespace goes, as for content hashes.
+    assert neardup.shingles("昆山 开发区，招商") == {"昆山开发区", "山开发区,", "开发区,招", "发区,招商"}
+    assert neardup.shingles("厂房") == {"厂房"}
+    assert neardup.shingles("") == set() and neardup.shingles(None) == set()
+    assert neardup.signature("  ") is None
+
+
+def test_similarity_estimates_jaccard_of_shingles() -> None:
+    edited = PARA.replace("32亿元", "33亿元")
+    exact = len(neardup.shingles(PARA) & neardup.shingles(edited)) / len(neardup.shingles(PARA) | neardup.shingles(edited))
+    estimate = neardup.similarity(neardup.signature(PARA), neardup.signature(edited))
+    assert round(exact, 2) == 0.92  # one changed character touches 5 of ~118 shingles
+    assert abs(estimate - exact) < 0.1
+    assert neardup.similarity(neardup.signature(PARA), neardup.signature(OTHER)) < 0.1
+    assert neardup.similarity(neardup.signature(PARA), neardup.signature(PARA)) == 1.0
+
+
+def test_band_keys_are_shared_by_near_duplicates_only() -> None:
+    bands, rows = neardup.band_layout(0.7)
+    assert bands * rows <= neardup.NUM_PERM
+    keys = neardup.band_keys(neardup.signature(PARA))
+    assert len(keys) == bands and keys[0].startswith(f"{rows}r0:")
+    edited = neardup.band_keys(neardup.signature(PARA.replace("32亿元", "33亿元")))
+    assert set(keys) & set(edited)
+    assert not set(keys) & set(neardup.band_keys(neardup.signature(OTHER)))
+
+
+def test_signature_round_trips_and_bad_values_give_none() -> None:
+    sig = neardup.signature(PARA)
+    assert neardup.decode_signature(neardup.encode_signature(sig)).tolist() == sig.tolist()
+    assert neardup.decode_signature("not base64!") is None
+    assert neardup.decode_signature("AAAA") is None
+    assert neardup.decode_signature(None) is None
+
+
+def test_embedded_collection_upserts_indexes_and_bulk(tmp_path: Path) -> None:
+    col = EmbeddedClient(tmp_path)["kspider"]["rental_ads"]
+    col.create_index([("city", 1), ("price_value", 1)])
+    col.insert_one({"_id": "a", "city": "太仓", "price_value": 0.8, "seen_on": ["u1"]})
+    with pytest.raises(DuplicateKeyError):
+        col.insert_one({"_id": "a"})
+    result = col.bulk_write([
+        UpdateOne({"_id": "a"}, {"$addToSet": {"seen_on": {"$each": ["u1", "u2"]}}, "$inc": {"n": 2}}, upsert=True),
+        UpdateOne({"_id": "b"}, {"$set": {"city": "昆山"}, "$setOnInsert": {"price_value": 1.2}}, upsert=True),
+    ], ordered=False)
+    assert result.bulk_api_result == {"nInserted": 0, "nMatched": 1, "nModified": 1, "nUpserted": 1}
+    assert col.find_one("a") == {"_id": "a", "city": "太仓", "price_value": 0.8, "seen_on": ["u1", "u2"], "n": 2}
+    assert col.find_one({"_id": "b"}) == {"_id": "b", "city": "昆山", "price_value": 1.2}
+    # Index lookups, a range that needs a scan, and an operator the fast path leaves to montydb.
+    assert [d["_id"] for d in col.find({"city": {"$in": ["昆山", "嘉定"]}})] == ["b"]
+    assert col.count_documents({"price_value": {"$gte": 1}}) == 1
+    col.update_one({"_id": "a"}, {"$pull": {"seen_on": "u1"}})
+    assert col.find_one("a")["seen_on"] == ["u2"]
+    # The index follows updates.
+    col.update_one({"_id": "a"}, {"$set": {"city": "嘉定"}})
+    assert sorted(d["_id"] for d in col.find({"city": {"$in": ["昆山", "嘉定"]}})) == ["a", "b"]
+    assert [d["_id"] for d in col.find({}).sort("price_value", -1).limit(1)] == ["b"]
+    assert col.find_one("b", {"city": 1}) == {"_id": "b", "city": "昆山"}
+
+
+def test_embedded_failed_bulk_writes_nothing(tmp_path: Path) -> None:
+    col = EmbeddedClient(tmp_path)["kspider"]["articles"]
+    col.insert_one({"_id": "a", "tags": "not a list"})
+    with pytest.raises(Exception):
+        col.bulk_write([UpdateOne({"_id": "b"}, {"$set": {"x": 1}}, upsert=True),
+                        UpdateOne({"_id": "a"}, {"$addToSet": {"tags": {"$each": ["x"]}}})])
+    assert col.find_one("b") is None and col.estimated_document_count() == 1
+
+
+def test_sanitize_keys_removes_dollars_and_dots() -> None:
+    assert sanitize_keys({"$set": {"a.b": [{"$x": 1}]}, "ok": "$value stays"}) == {
+        "_set": {"a_b": [{"_x": 1}]}, "ok": "$value stays"}
+
+
+def test_item_to_doc_fills_identity_or_rejects() -> None:
+    collection, doc = item_to_doc(Article(url="http://suzhou.021cf.cn/index.php/post/532.html#top", content_text="厂房出租"))
+    assert collection == "articles"
+    assert doc["_id"] == url_fingerprint("http://suzhou.021cf.cn/index.php/post/532.html")
+    assert doc["content_hash"] == text_fingerprint("厂房出租")
+    collection, ad = item_to_doc(RentalAd(raw_text="标准厂房出租 1200平起", seen_on=["http://a.cn/1"]))
+    assert (collection, ad["_id"], ad["seen_on"]) == ("rental_ads", text_fingerprint("标准厂房出租 1200平起"), ["http://a.cn/1"])
+    assert item_to_doc(Article(title="no url")) is None
+    assert item_to_doc(RentalAd(kind="inline")) is None
+    assert item_to_doc(("rental_ads", {"_id": "x", "seen_on": "http://a.cn/2"}))[1]["seen_on"] == ["http://a.cn/2"]
+
+
+def test_config_from_settings_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONGO_DATABASE", "from_env")
+    monkeypatch.delenv("MONGO_URI", raising=False)
+    monkeypatch.delenv("SPILL_DIR", raising=False)
+    monkeypatch.delenv("EMBEDDED_DB_DIR", raising=False)
+    config = StoreConfig.from_settings({"EMBEDDED_DB_DIR": "data/db", "STORE_BATCH_SIZE": "50", "NEARDUP_THRESHOLD": "0.8"})
+    assert (config.uri, config.database, config.embedded_dir, config.spill_dir) == ("", "from_env", "data/db", "data/spill")
+    assert (config.batch_size, config.threshold) == (50, 0.8)
+    assert parse_write_concern("majority") == WriteConcern(w="majority")
+    assert parse_write_concern("1") == WriteConcern(w=1)
+    assert parse_write_concern("majority,j") == WriteConcern(w="majority", j=True)
