@@ -1,6 +1,7 @@
 """HTML helpers: body → paragraph blocks, sanitized body HTML, images with captions."""
 from __future__ import annotations
 
+import copy
 import html as html_lib
 import re
 from typing import Any, Optional
@@ -22,16 +23,22 @@ BLOCK_TAGS = frozenset(
 SKIP_TAGS = frozenset("script style noscript template iframe object embed svg select button textarea head title".split())
 
 
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
 def _root(element: Any) -> Optional[etree._Element]:
     """An lxml element from an lxml element, a parsel Selector/SelectorList, or HTML text."""
     if element is None:
         return None
     if isinstance(element, (str, bytes)):
+        if isinstance(element, bytes):
+            element = element.decode("utf-8", "replace")
+        element = _XML_INCOMPATIBLE.sub("", element)  # lxml accepts them in names, then fails on them
         if not element.strip():
             return None
         try:
             return lxml.html.fragment_fromstring(element, create_parent="div")
-        except (etree.ParserError, ValueError):
+        except (etree.ParserError, ValueError, AssertionError):  # lxml asserts on some broken markup
             return None
     if hasattr(element, "root") and not isinstance(element, etree._Element):  # parsel Selector
         root = element.root
@@ -125,7 +132,7 @@ def sanitize_html(html: str, base_url: str) -> str:
     root = _root(html)
     if root is None:
         return ""
-    root = lxml.html.fragment_fromstring(lxml.html.tostring(root, encoding="unicode"))  # own copy
+    root = copy.deepcopy(root)  # the caller's tree stays as it was
     for img in list(root.iter("img")):
         src = _image_src(img)
         if src is None or _is_tracker(img):
@@ -135,7 +142,10 @@ def sanitize_html(html: str, base_url: str) -> str:
     for div in list(root.iter("div", "section", "article")):
         if div is not root and not div.xpath(_BLOCK_CHILD):
             div.tag = "p"
-    cleaned = _CLEANER.clean_html(root)
+    try:
+        cleaned = _CLEANER.clean_html(root)
+    except ValueError:  # markup lxml parsed but cannot edit: keep the text, escaped
+        return html_lib.escape(normalize_text(root.text_content()), quote=False)
     for el in cleaned.iter("a", "img"):  # the cleaner blanks javascript: links; blank is no link
         for attr in ("href", "src"):
             if el.get(attr) is not None and not el.get(attr).strip():
