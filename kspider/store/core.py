@@ -600,11 +600,21 @@ class Store:
                 continue
             entries = list(spill.read_entries(claimed, self.spill))
             logger.info("store: recovering %d items from %s", len(entries), path.name)
+            failed_at = None
             for start in range(0, len(entries), self.config.batch_size):
                 chunk = entries[start : start + self.config.batch_size]
-                if self.write_items(chunk):
-                    recovered += len(chunk)
+                if not self.write_items(chunk):  # spilled again by write_items
+                    failed_at = start + len(chunk)
+                    break
+                recovered += len(chunk)
+            if failed_at is not None:
+                # The store is still down: keep the rest for later without waiting on it again.
+                rest = entries[failed_at:]
+                if rest:
+                    self._spill([_Prepared(c, d) for c, d in rest], "not retried: store still unreachable")
             claimed.unlink()
+            if failed_at is not None:
+                break
         self._inc("recovered", recovered)
         return recovered
 
