@@ -318,3 +318,19 @@ def test_recover_command_writes_spill_files(tmp_path: Path) -> None:
     assert _run("from kspider.store.__main__ import main; main(['count', '--total'])", env).strip() == "1"
     assert [json.loads(l)["raw"] for l in (spill_dir / "rejected.jsonl").read_text().splitlines()] == ["{broken"]
     assert list(spill_dir.glob("spill-*")) == []
+
+
+def test_stats_command_reports_counts_groups_and_alt_urls(store_settings: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from kspider.store import __main__ as cli
+
+    crawl(store_settings, [article(URL_A, KUNSHAN_TEXT), article(URL_B, KUNSHAN_REPOST, crawled_at=T1),
+                           article(URL_C, KUNSHAN_TEXT, crawled_at=T1), rental_ad(URL_A)])
+    for name, value in store_settings.items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.setattr(cli, "_settings", lambda: None)  # the environment alone decides
+    assert cli.main(["stats"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "articles\t2", "rental_ads\t1", "article_versions\t0", "total\t3",
+        "near_duplicates\t1", "with_alt_urls\t1", "spilled_pending\t0",
+    ]
