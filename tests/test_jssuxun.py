@@ -8,6 +8,7 @@ subprocess (sockets forbidden).
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import opencc
 import pytest
@@ -138,6 +139,33 @@ def test_body_image_absolute_without_caption():
     assert "21052810143K00" not in got["content_html"]
 
 
+def test_flat_page_of_seed_002_lines_keeps_only_the_article():
+    """Another author's markup: all of seed 002 as <p>s in one container, furniture included."""
+    slogan = ("關(guān)注民生 服務社會 發(fā)掘真相 傳播價值 感謝您瀏覽江蘇蘇訊網(wǎng)。 歡迎投稿:郵箱724922822@qq.com "
+              "客服電話:025-86163400 18061633398")
+    title = "投資金額達536億!又有92個項目落戶蘇州高新區(qū)"
+    meta = "2021-05-28 10:14 來源: 編輯:中國江蘇網(wǎng) 瀏覽量:0"
+    tail = ["原文地址:http://jsnews.jschina.com.cn/sz/a/202105/t20210527_2788810.shtml",
+            "江蘇蘇訊網(wǎng)客服:025-86163400", "【責任編輯:陸超】",
+            "江蘇蘇訊網(wǎng)版權(quán)及免責聲明:凡本網(wǎng)注明“來源:XXX(非江蘇蘇訊網(wǎng))”的作品,均轉(zhuǎn)載自其它媒體,"
+            "轉(zhuǎn)載目的在于傳遞更多信息,並不代表本網(wǎng)贊同其觀點和對其真實性負責。",
+            "圖片新聞", "熱點資訊", "熱點聚焦"]
+    # The seed's body paragraphs as found on the page (pinyin and damage included), the slogan first and the furniture after.
+    body = [slogan] + parse(SEED)[2]["content_text"].split("\n") + tail
+    html = ("<html><body><h1>" + title + "</h1><div class='info'>"
+            + meta + "</div><div class='article-content'>" + "".join(f"<p>{x}</p>" for x in body)
+            + "</div></body></html>")
+    ref = datetime(2021, 5, 28, 5, 2, tzinfo=timezone.utc)
+    page = newsportal.parse_article(html, SEED, ref, SITE.tz, None, SITE.boilerplate)
+    fields = dict(page.fields, **newsportal.finish_article(page, SEED))
+    item = Article(url=SEED, site=HOST, spider="jssuxun", **fields)
+    CleaningPipeline(_Stats()).process_item(item)
+    assert item.content_text == ARTICLES[SEED]["content_text"]
+    assert (item.title, item.published_at, item.editor, item.source_url, item.views) == (
+        ARTICLES[SEED]["title"], "2021-05-28T10:14:00+08:00", "陸超",
+        "http://jsnews.jschina.com.cn/sz/a/202105/t20210527_2788810.shtml", 0)
+
+
 # --------------------------------------------------------------------------- meta line and labelled lines
 
 def test_meta_line_of_seed_002():
@@ -201,6 +229,8 @@ def test_crawl_stores_every_article_once(crawl):
     assert "topic/dropped" not in crawl["stats"]
     assert all(item["topic_score"] is None for item in crawl["items"].values())
     assert crawl["attempts"] == ""
+    # robots.txt, home (once), 蘇州新聞 and its page 2, 4 articles.
+    assert crawl["stats"]["replay/hit"] == 8
 
 
 def test_crawl_items_match_expected(crawl):

@@ -142,6 +142,26 @@ def test_seed_004_body_keeps_subheads_and_drops_furniture():
     assert "上一篇" not in got["content_html"] and "adsbygoogle" not in got["content_html"]
 
 
+def test_flat_page_of_seed_lines_keeps_only_the_article():
+    """Another author's markup: every seed line a <p> in one container, furniture included."""
+    seed_lines = [line for line in (
+        "• 11月17日 星期日", "聚焦长三角|苏州相城:打造长三角国际开放合作新引擎",
+        "25年前,中国和新加坡两国政府在苏州东部合作开发建设苏州工业园区。", "新姿态:高起点谋划开放合作",
+        "中日制造业B2B电子商务平台工场网电商运营总监范鹏飞认为,中日智能制造协同创新区孕育更多商机。",
+        "上一篇新闻", "西安工大亮相国际顶级会议,获得顶尖学术盛会主办权,创亚洲首次", "下一篇新闻",
+        "日本一精锐主力师团,在二战末期竟发动兵变,囚禁日本天皇", "评论", "订阅每日新闻",
+        "订阅每日新闻以免错过最新最热门的新加坡新闻。")]
+    paras = "".join(f"<p>{line}</p>" for line in seed_lines[2:])
+    html = (f"<html><body><h1>{seed_lines[1]}</h1><div class='meta'><span class='date'>{seed_lines[0]}</span>"
+            f"</div><div class='article-content'>{paras}</div></body></html>")
+    ref = datetime(2019, 11, 18, 2, 0, tzinfo=timezone.utc)
+    page = newsportal.parse_article(html, "https://xinjiapo.news/news/41528", ref, SITE.tz, None, SITE.boilerplate)
+    fields = dict(page.fields, **newsportal.finish_article(page, "https://xinjiapo.news/news/41528"))
+    assert fields["title"] == "聚焦长三角|苏州相城:打造长三角国际开放合作新引擎"
+    assert fields["published_at"] == "2019-11-17T00:00:00+08:00"
+    assert fields["content_text"] == "\n".join(seed_lines[2:5])
+
+
 # --------------------------------------------------------------------------- the year of "11月17日 星期日"
 
 def test_year_from_weekday_under_the_2019_date_header():
@@ -224,6 +244,8 @@ def test_crawl_stores_exactly_the_on_topic_articles(crawl):
     assert crawl["stats"]["topic/dropped"] == 3
     assert crawl["stats"]["topic/kept"] == 3
     assert crawl["attempts"] == ""
+    # robots.txt, home (once, although every page links back to it), 中国 and its page 2, 6 articles.
+    assert crawl["stats"]["replay/hit"] == 10
 
 
 def test_crawl_items_match_expected(crawl):

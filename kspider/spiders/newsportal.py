@@ -15,11 +15,12 @@ Topic filter: on a site with ``topic_keywords``, an article scoring below
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from scrapy.http import Response
 
 from kspider.extract import newsportal
+from kspider.extract.ids import canonical_url
 from kspider.extract.phones import extract_phones
 from kspider.extract.topic import on_topic, topic_hits
 from kspider.sites import Site
@@ -40,6 +41,18 @@ class NewsPortalSpider(KSpider):
     def _site(self, response: Response) -> Optional[Site]:
         return self.site_for(response.url)
 
+    def _start_urls(self) -> set[str]:
+        # Start requests bypass the duplicate filter, so links back to them (every page's
+        # 首页 link) would fetch them again; they are skipped instead.
+        if not hasattr(self, "_start_canon"):
+            self._start_canon = {canonical_url(u) for u in (self.arg_urls or self.default_start_urls())}
+        return self._start_canon
+
+    def follow_new(self, response: Response, urls: Iterable[str], **kwargs: Any) -> Iterator[Any]:
+        starts = self._start_urls()
+        yield from self.follow_all_routed(
+            response, (u for u in urls if canonical_url(response.urljoin(u)) not in starts), **kwargs)
+
     # --- listings ------------------------------------------------------------
     def parse_listing(self, response: Response) -> Iterator[Any]:
         site = self._site(response)
@@ -47,15 +60,15 @@ class NewsPortalSpider(KSpider):
         if not listing.article_urls:
             self.crawler.stats.inc_value("listing/empty")
             self.logger.warning("listing %s lists no articles (markup changed?)", response.url)
-        yield from self.follow_all_routed(response, listing.article_urls)
+        yield from self.follow_new(response, listing.article_urls)
         depth = response.meta.get("list_page", 1)
         limit = self.max_list_pages()
         if limit is None or depth < limit:
-            yield from self.follow_all_routed(response, listing.page_urls, meta={"list_page": depth + 1})
+            yield from self.follow_new(response, listing.page_urls, meta={"list_page": depth + 1})
         else:
             self.crawler.stats.inc_value("listing/page_limit")
         # Channel pages start their own pagination chain.
-        yield from self.follow_all_routed(response, listing.channel_urls)
+        yield from self.follow_new(response, listing.channel_urls)
 
     # --- articles ------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
