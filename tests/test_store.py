@@ -334,3 +334,21 @@ def test_stats_command_reports_counts_groups_and_alt_urls(store_settings: dict[s
         "articles\t2", "rental_ads\t1", "article_versions\t0", "total\t3",
         "near_duplicates\t1", "with_alt_urls\t1", "spilled_pending\t0",
     ]
+
+
+def test_two_writers_share_the_near_duplicate_index(store_settings: dict[str, Any]) -> None:
+    """Two crawler processes on one database: the second sees the first's LSH keys through the store."""
+    worker_a = open_store(store_settings)
+    worker_b = open_store({**store_settings, "MONGO_WRITE_CONCERN": "majority"})
+    try:
+        worker_a.ensure_indexes()
+        worker_b.ensure_indexes()
+        assert worker_a.write_items([article(URL_A, KUNSHAN_TEXT)])
+        assert worker_b.write_items([article(URL_B, KUNSHAN_REPOST, crawled_at=T1), article(URL_C, KUNSHAN_TEXT, crawled_at=T1)])
+        assert worker_b.counters == {"inserted": 1, "near_dups": 1, "alt_urls": 1}
+    finally:
+        worker_a.close()
+        worker_b.close()
+    articles = stored(store_settings, "articles")
+    assert articles[url_fingerprint(URL_B)]["dup_group"] == url_fingerprint(URL_A)
+    assert articles[url_fingerprint(URL_A)]["alt_urls"] == [URL_C]
