@@ -258,3 +258,13 @@ def test_crawl_items_match_expected(crawl):
         assert item["spider"] == "xinjiapo"
         assert item["topic_score"] >= SITE.topic_min_score
         assert not {"mojibake", "pinyin_stripped"} & set(item["quality_flags"])
+
+
+@pytest.mark.parametrize("html", ["", "<p>只有一段", "\x00<<<", "<html><body><div class='news-content'></div></body></html>"])
+def test_broken_pages_give_empty_fields_not_errors(html):
+    ref = datetime(2025, 1, 2, tzinfo=timezone.utc)
+    page = newsportal.parse_article(html, "https://xinjiapo.news/news/1", ref, SITE.tz, SITE.layout)
+    body = newsportal.finish_article(page, "https://xinjiapo.news/news/1")
+    assert (page.fields["title"], page.fields["published_at"], body["content_text"], body["images"]) == (
+        None, None, "", [])
+    assert newsportal.parse_listing(html, "https://xinjiapo.news/", SITE.layout).article_urls == []

@@ -278,7 +278,7 @@ def parse_article(page: Union[str, Selector], url: str, ref: datetime, tz: str =
     kept, dropped = _split_boilerplate(all_blocks, extra_boilerplate)
 
     # Labelled lines may sit in the body (原文地址) or after it (【责任编辑】): read the whole region.
-    region_lines = [b.text for b in body_blocks(region.root)] if hasattr(region, "root") else []
+    region_lines = [b.text for b in body_blocks(region)]
     labelled = labelled_lines(region_lines)
     breadcrumbs = _breadcrumbs(sel, layout)
     category = _role_text(region, layout, "category") or (breadcrumbs[-1] if breadcrumbs else None)
