@@ -172,12 +172,85 @@ def test_extract_ad_never_raises(text: str, title: str | None) -> None:
     "text, expected",
     [
         ("昆山市周市镇青阳北路", [("昆山市", "昆山", None), ("周市镇", "昆山", "周市")]),
-        ("嘉定安亭", [("嘉定", "上海", "嘉定"), ("安亭", "上海", "嘉定")]),
+        # a Shanghai district is a city of its own; its towns are its districts
+        ("嘉定安亭", [("嘉定", "嘉定", None), ("安亭", "嘉定", "安亭")]),
+        ("上海市嘉定区外冈镇", [("上海市", "上海", None), ("嘉定区", "嘉定", None), ("外冈镇", "嘉定", "外冈")]),
         ("昆山高新区", [("昆山高新区", "昆山", "昆山高新区")]),
-        ("浦东陆家嘴", [("浦东", "上海", "浦东"), ("陆家嘴", "上海", "浦东")]),
+        ("浦东陆家嘴", [("浦东", "浦东", None), ("陆家嘴", "浦东", "陆家嘴")]),
+        # Suzhou's urban districts stay districts of 苏州
         ("苏州工业园区唯亭", [("苏州工业园区", "苏州", "工业园区"), ("唯亭", "苏州", "工业园区")]),
+        ("吴中木渎", [("吴中", "苏州", "吴中"), ("木渎", "苏州", "吴中")]),
+        # a town kept with 镇 in the gazetteer (bare 凤凰 is ambiguous) is reported without it
+        ("张家港凤凰镇", [("张家港", "张家港", None), ("凤凰镇", "张家港", "凤凰")]),
         ("没有地名的一句话", []),
     ],
 )
 def test_gazetteer_places(text: str, expected: list[tuple[str, str, str | None]]) -> None:
     assert [(p.surface, p.city, p.district) for p in find_places(text)] == expected
+
+
+def test_gazetteer_parents() -> None:
+    assert [(p.city, p.parent) for p in find_places("上海嘉定 苏州昆山 苏州吴中")] == [
+        ("上海", None), ("嘉定", "上海"), ("苏州", None), ("昆山", "苏州"), ("苏州", None), ("苏州", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, city, district",
+    [
+        ("上海嘉定 厂房出租 2000平 13391219793", "嘉定", None),
+        ("上海市嘉定区安亭镇 厂房出租 2000平 13391219793", "嘉定", "安亭"),
+        ("苏州昆山周市 厂房出租 2000平 13391219793", "昆山", "周市"),
+        ("苏州吴中 厂房出租 2000平 13391219793", "苏州", "吴中"),
+        ("苏州 厂房出租 2000平 13391219793", "苏州", None),
+        ("上海 厂房出租 2000平 13391219793", "上海", None),
+        ("太仓浏河镇 仓库出租 2000平 13391219793", "太仓", "浏河"),
+    ],
+)
+def test_city_is_the_county_level_unit(text: str, city: str, district: str | None) -> None:
+    ad = extract_ad(text)
+    assert ad is not None and (ad["city"], ad["district"]) == (city, district)
+
+
+def test_labelled_lines_replace_phrase_matches() -> None:
+    text = (
+        "嘉定安亭 仓库出租 3000平 带卸货平台 可环评 距离安亭镇中心3公里\n"
+        "特色：带卸货平台、可分租；24小时安保\n"
+        "交通：距G15沈海高速安亭出口3公里，地铁11号线安亭站车程10分钟\n"
+        "联系人：吴经理 电话：135-6468-6846"
+    )
+    ad = extract_ad(text)
+    assert ad is not None
+    assert ad["features"] == ["带卸货平台", "可分租", "24小时安保"]
+    assert ad["transport"] == ["距G15沈海高速安亭出口3公里", "地铁11号线安亭站车程10分钟"]
+    # without the labelled lines, the phrases found anywhere
+    plain = extract_ad(text.split("\n")[0] + "\n" + text.split("\n")[-1])
+    assert plain is not None
+    assert plain["features"] == ["带卸货平台", "可环评"]
+    assert plain["transport"] == ["距离安亭镇中心3公里"]
+
+
+def test_labelled_line_ends_at_the_next_label() -> None:
+    ad = extract_ad("昆山周市 厂房出租 2000平 特色:带行车 可环评 交通:距高速口5分钟 电话:13391219793")
+    assert ad is not None
+    assert ad["features"] == ["带行车", "可环评"]
+    assert ad["transport"] == ["距高速口5分钟"]
+
+
+@pytest.mark.parametrize(
+    "text, transport",
+    [
+        ("安亭 仓库出租 3000平 地铁11号线安亭站车程10分钟 13564686846", ["地铁11号线安亭站车程10分钟"]),
+        ("花桥 厂房出租 3000平 11号线花桥站车程10分钟 13564686846", ["11号线花桥站车程10分钟"]),
+        ("花桥 厂房出租 3000平,距离花桥站车程10分钟 13564686846", ["距离花桥站车程10分钟"]),
+    ],
+)
+def test_transport_phrase_keeps_metro_line(text: str, transport: list[str]) -> None:
+    ad = extract_ad(text)
+    assert ad is not None and ad["transport"] == transport
+
+
+def test_park_name_with_yuanqu() -> None:
+    ad = extract_ad("仓库出租 6000㎡ 0.75元/平/天 仓库位于浏河镇物流园区内 电话:133-9121-9793")
+    assert ad is not None and ad["park_name"] == "浏河镇物流园区"
+    assert ad["city"] == "太仓" and ad["district"] == "浏河"

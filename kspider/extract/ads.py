@@ -38,10 +38,22 @@ Conventions (decided here, documented for the users of the data):
   Units outside CONTRACT §4 that ads really use are kept rather than
   converted (a conversion would invent precision): ``元/㎡/年``,
   ``万元/月``, ``万元/亩`` (land price).
-* city/district: from the gazetteer (data/gazetteer.json); city = the first
-  place named outside transport notes, district = the first place named
-  below that city. location_text = the phrase after 位于/地处/地址 …, else the
-  first run of place names as written.
+* city/district: from the gazetteer (data/gazetteer.json). ``city`` is the
+  county-level unit of the market, without 市: 昆山, 太仓, 常熟, 张家港 …,
+  Shanghai's districts themselves (嘉定, 青浦, 松江 …: "上海嘉定" is 嘉定), and
+  苏州 for Suzhou's urban districts. ``district`` is the level below the city:
+  the town or zone without 镇 (周市, 千灯, 安亭, 外冈 …) or Suzhou's urban
+  district (吴中, 相城, 工业园区 …), else null. city = the first place named
+  outside transport notes, made more specific when a bare prefecture
+  (上海, 苏州) is followed by one of its county-level units; district = the
+  first place named below that city. location_text = the phrase after
+  位于/地处/地址 …, else the first run of place names as written.
+* features: when the ad has a labelled feature line (特色/优势/亮点/配套: …),
+  exactly that line's items as written (split on 、，,；; and whitespace);
+  otherwise the known feature phrases found anywhere in the text.
+* transport: when the ad has a labelled line (交通/周边交通/区位: …), its
+  parts as written (split on ，,；;); otherwise the transport phrases found
+  in the text ("地铁11号线安亭站车程10分钟" keeps its line number).
 """
 from __future__ import annotations
 
@@ -113,7 +125,7 @@ _PROPERTY = re.compile(
 )
 
 _PARK_SUFFIX = (
-    r"(?:产业园区|工业园区|科技园区|创业园区|产业园|工业园|科技园|创业园|创新园|物流园|智造园|科创园|"
+    r"(?:产业园区|工业园区|科技园区|创业园区|物流园区|智造园区|科创园区|产业园|工业园|科技园|创业园|创新园|物流园|智造园|科创园|"
     r"企业园|工业坊|产业基地|产业港|智谷|园区)"
 )
 _PARK = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{2,14}?)" + _PARK_SUFFIX)
@@ -179,10 +191,26 @@ _TRANSPORT = re.compile(
     )
 )
 # Words after which a transport note starts (what precedes belongs to the ad's other fields).
+# A digit ends the ad's figures, except the digits of a metro line ("地铁11号线安亭站车程10分钟").
 _TRANSPORT_LEAD = re.compile(
-    r".*(?:厂房|仓库|土地|现房|即租即用|入驻|出租|出售|招租|平起|起租|平米|平方米|平方|平|米|吨|kva|交通便利|交通便捷|交通方便|交通发达|位于|\d)",
+    r".*(?:厂房|仓库|土地|现房|即租即用|入驻|出租|出售|招租|平起|起租|平米|平方米|平方|平|米|吨|kva|交通便利|交通便捷|交通方便|交通发达|位于|\d(?!\d*号线))",
     re.I,
 )
+
+# Labelled lines ("特色:带行车、可环评", "交通:距…3公里,…车程10分钟"); the label starts a line
+# or follows a space or separator; the value runs to the end of the line or the next label.
+_LABEL_START = r"(?:^|(?<=[\s/|】\]]))"
+_FEATURE_LINE = re.compile(
+    _LABEL_START
+    + r"(?:(?:项目|厂房|房源|园区|物业|仓库|土地|核心|产品)?(?:特色|优势|亮点)|(?:园区|厂区|周边|生活)?配套(?:设施)?)"
+    + r"\s*:\s*(?P<value>[^\n]*)",
+    re.M,
+)
+_TRANSPORT_LINE = re.compile(
+    _LABEL_START + r"(?:周边交通|交通区位|交通(?:优势|位置|状况|情况)?|区位(?:优势|交通)?)\s*:\s*(?P<value>[^\n]*)",
+    re.M,
+)
+_NEXT_LABEL = re.compile(r"\s+[\u4e00-\u9fff]{2,6}\s*:")
 
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范"
@@ -418,7 +446,26 @@ def _first_phrase(pattern: re.Pattern[str], text: str) -> str | None:
     return match.group(0) if match else None
 
 
+def _labelled_items(pattern: re.Pattern[str], text: str, separators: str) -> list[tuple[int, int, str]]:
+    """(start, end, item) of each item of the labelled lines of `pattern`, in order, as written."""
+    items: list[tuple[int, int, str]] = []
+    for match in pattern.finditer(text):
+        start = match.start("value")
+        value = match.group("value")
+        next_label = _NEXT_LABEL.search(value)
+        if next_label:
+            value = value[: next_label.start()]
+        for part in re.finditer(f"[^{separators}]+", value):
+            item = part.group(0).strip().rstrip("。.!！")
+            if item and item not in [seen for _, _, seen in items]:
+                items.append((start + part.start(), start + part.end(), item))
+    return items
+
+
 def _features(text: str) -> list[str]:
+    labelled = _labelled_items(_FEATURE_LINE, text, r"、,;\s")
+    if labelled:
+        return [item for _, _, item in labelled]
     found: list[str] = []
     for match in _FEATURES.finditer(text):
         phrase = match.group(0)
@@ -441,6 +488,18 @@ def _transport_spans(text: str) -> list[tuple[int, int, str]]:
         if re.search(r"[\u4e00-\u9fff]", phrase):
             spans.append((start, start + len(phrase), phrase))
     return spans
+
+
+def _transport(text: str) -> tuple[list[str], list[tuple[int, int, str]]]:
+    """(the ad's transport notes, the spans of text that are transport notes).
+
+    A labelled 交通 line gives the notes; without one, the phrases found. The
+    spans of both kinds are returned: places named in them are not the ad's place.
+    """
+    labelled = _labelled_items(_TRANSPORT_LINE, text, r",;")
+    phrases = _transport_spans(text)
+    notes = [item for _, _, item in labelled] if labelled else [phrase for _, _, phrase in phrases]
+    return notes, labelled + phrases
 
 
 def _contact_name(text: str) -> str | None:
@@ -491,6 +550,12 @@ def _location(text: str, transport: list[tuple[int, int, str]]) -> tuple[str | N
     places = [p for p in find_places(text) if outside_transport(p)]
     strong = [p for p in places if not p.weak] or places
     city = strong[0].city if strong else None
+    if strong and strong[0].district is None:
+        # "上海嘉定", "苏州昆山": the first later place of this prefecture says which unit;
+        # a county-level unit below it (嘉定, 昆山) is the city, an urban district (吴中) is not.
+        below = next((p for p in strong[1:] if p.parent == city or (p.city == city and p.district)), None)
+        if below is not None and below.parent == city:
+            city = below.city
     district = next((p.district for p in strong if p.city == city and p.district), None)
 
     explicit = re.search(
@@ -579,8 +644,8 @@ def extract_ad(text: str, title: str | None = None) -> dict[str, Any] | None:
     sig = _signals(full)
     if not _decide(sig, full):
         return None
-    transport = _transport_spans(full)
-    city, district, location_text = _location(full, transport)
+    transport, transport_spans = _transport(full)
+    city, district, location_text = _location(full, transport_spans)
     price_value, price_unit = sig["price"]
     return {
         "title": title,
@@ -600,7 +665,7 @@ def extract_ad(text: str, title: str | None = None) -> dict[str, Any] | None:
         "power_kva": _power(full),
         "availability": sig["availability"],
         "features": _features(full),
-        "transport": [phrase for _, _, phrase in transport],
+        "transport": transport,
         "contact_name": _contact_name(full),
         "contact_phones": sig["phones"],
         "wechat": _wechat(full, sig["phones"]),

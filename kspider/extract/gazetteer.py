@@ -2,6 +2,10 @@
 
 The region's places are data, not code: add a town to the JSON file and every
 spider's ad extraction knows it. See the file's ``_doc`` for its structure.
+
+City convention: ``city`` is the county-level unit of the market (昆山, 太仓,
+Shanghai's districts 嘉定/青浦 …; 苏州 for Suzhou's urban districts) and
+``district`` the level below it (周市, 安亭, 吴中 …), both without 市/区/镇.
 """
 from __future__ import annotations
 
@@ -27,20 +31,28 @@ class Place:
     city: str
     district: str | None
     weak: bool = False  # bare generic name (高新区): counts only when nothing else is named
+    parent: str | None = None  # the prefecture of `city` (嘉定 → 上海, 昆山 → 苏州), if any
+
+
+def _district_name(key: str) -> str:
+    # A key written with 镇 (凤凰镇) is matched only with it, but reported without it.
+    return key[:-1] if key.endswith("镇") and len(key) > 2 else key
 
 
 @lru_cache(maxsize=1)
-def _index() -> tuple[dict[str, tuple[str, str | None, bool]], re.Pattern[str]]:
+def _index() -> tuple[dict[str, tuple[str, str | None, bool, str | None]], re.Pattern[str]]:
     data = json.loads(GAZETTEER_PATH.read_text(encoding="utf-8"))
-    names: dict[str, tuple[str, str | None, bool]] = {}
+    names: dict[str, tuple[str, str | None, bool, str | None]] = {}
     for city, entry in data["cities"].items():
+        parent = entry.get("parent")
         for surface in [city, *entry.get("aliases", [])]:
-            names.setdefault(surface, (city, None, False))
+            names.setdefault(surface, (city, None, False, parent))
         for district, unit in entry.get("districts", {}).items():
             for surface in [district, *unit.get("aliases", []), *unit.get("towns", [])]:
-                names.setdefault(surface, (city, district, False))
+                names.setdefault(surface, (city, _district_name(district), False, parent))
     for surface, target in data.get("weak", {}).items():
-        names.setdefault(surface, (target["city"], target.get("district"), True))
+        city = target["city"]
+        names.setdefault(surface, (city, target.get("district"), True, data["cities"][city].get("parent")))
     # Longest name first, so 昆山高新区 wins over 昆山 and 陆家嘴 over 陆家.
     alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     return names, re.compile(f"({alternation}){_SUFFIX}")
@@ -53,8 +65,8 @@ def find_places(text: str) -> list[Place]:
     names, pattern = _index()
     places = []
     for match in pattern.finditer(text):
-        city, district, weak = names[match.group(1)]
-        places.append(Place(match.group(0), match.start(), match.end(), city, district, weak))
+        city, district, weak, parent = names[match.group(1)]
+        places.append(Place(match.group(0), match.start(), match.end(), city, district, weak, parent))
     return places
 
 
