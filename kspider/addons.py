@@ -21,3 +21,35 @@ class ReplayMode:
         settings.set("AUTOTHROTTLE_ENABLED", False, priority=REPLAY_PRIORITY)
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 8, priority=REPLAY_PRIORITY)
         settings.set("RETRY_BACKOFF_BASE", 0, priority=REPLAY_PRIORITY)
+
+
+# Same level as ReplayMode: above the settings module, below spider custom_settings and -s.
+REDIS_PRIORITY = 25
+
+
+class RedisMode:
+    """Distributed crawling: several processes share one frontier through Redis (kspider.distributed).
+
+    On when ``REDIS_URL`` is set (as a setting or in the environment); otherwise
+    a crawl is plain single-process Scrapy, unchanged. Every spider works in both
+    modes: the scheduler, dupefilter and ledger are spider-agnostic.
+    """
+
+    def update_settings(self, settings) -> None:
+        import os
+
+        url = settings.get("REDIS_URL") or os.environ.get("REDIS_URL", "")
+        if not url:
+            return
+        settings.set("REDIS_URL", url, priority=REDIS_PRIORITY)
+        settings.set("SCHEDULER", "kspider.distributed.SharedScheduler", priority=REDIS_PRIORITY)
+        settings.set("DUPEFILTER_CLASS", "kspider.distributed.SharedDupeFilter", priority=REDIS_PRIORITY)
+        # The shared scheduler keeps the run's keys until its last worker finishes (never per worker).
+        settings.set("SCHEDULER_PERSIST", True, priority=REDIS_PRIORITY)
+        # Outermost spider middleware: it sees the callback output after every other middleware.
+        settings["SPIDER_MIDDLEWARES"]["kspider.distributed.FrontierMiddleware"] = 1
+        pipelines = settings["ITEM_PIPELINES"]
+        order = pipelines.get("kspider.pipelines.store.StorePipeline")
+        if order is not None:
+            pipelines["kspider.pipelines.store.StorePipeline"] = None
+            pipelines["kspider.distributed.LockedStorePipeline"] = order

@@ -140,4 +140,6 @@ EXTENSIONS.update({
 
 ADDONS = {
     "kspider.addons.ReplayMode": 0,
+    # Distributed crawling when REDIS_URL is set (issue 11, docs/SCALING.md).
+    "kspider.addons.RedisMode": 10,
 }
