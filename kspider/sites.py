@@ -99,7 +99,9 @@ SITES: tuple[Site, ...] = (
             "breadcrumb": ("div.breadcrumb a",),
             "listing_links": ("div.news-list h2 a",),
             "page_links": ("nav.pagination a",),
-            "channel_links": ("nav.channel-nav a",),
+            # The 中国 channel carries the region's news; the topic filter sorts it. Other
+            # channels (sports, entertainment, Singapore life …) are not followed.
+            "channel_links": ("nav.channel-nav a[href$='/category/china']",),
             "nav_links": ("div.news-nav a",),
         },
     ),
@@ -121,7 +123,9 @@ SITES: tuple[Site, ...] = (
             "breadcrumb": ("div.place a",),
             "listing_links": ("div.listbox a.title",),
             "page_links": ("ul.pagelist a",),
-            "channel_links": ("div.nav a",),
+            # Only the channels on the crawler's subject (蘇州新聞); the portal's other channels
+            # (national news, health, education …) are not followed.
+            "channel_links": ("div.nav a[href*='/html/szxw/']",),
             "nav_links": ("div.handle div.context a",),
         },
         notes="assumed: the real address is unknown (SITES.md); set host and start_urls here",

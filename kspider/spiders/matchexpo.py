@@ -132,6 +132,8 @@ class MatchexpoSpider(KSpider):
                 self.logger.debug("rendering %s (raw HTML lacks %s)", response.url, ", ".join(missing))
                 request = self.request_for(response.url, dont_filter=True, meta=browser_meta())
                 if request is not None:
+                    # Not drift: the article comes from the rendered page.
+                    response.meta["no_item_reason"] = "rendering_in_browser"
                     yield request
                 return
             self.crawler.stats.inc_value("playwright/skipped")
@@ -144,6 +146,7 @@ class MatchexpoSpider(KSpider):
         canonical = fields.canonical_url or canonical_url(response.url)
         if canonical in self._emitted:
             self.crawler.stats.inc_value("matchexpo/duplicate_language_variant")
+            response.meta["no_item_reason"] = "language_variant"
             return
         self._emitted.add(canonical)
         yield self.make_article(response, fields.as_item_fields(), canonical=canonical)

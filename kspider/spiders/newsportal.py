@@ -89,6 +89,7 @@ class NewsPortalSpider(KSpider):
             score = round(sum(hits.values()), 3)
             if not on_topic(score, site.topic_keywords, site.topic_min_score):
                 self.crawler.stats.inc_value("topic/dropped")
+                response.meta["no_item_reason"] = "off_topic"  # dropped on purpose: not template drift
                 self.logger.info("off-topic, not stored: %s (score %s < %s, hits %s) %r", response.url, score,
                                  site.topic_min_score, hits, fields.get("title"))
                 return
