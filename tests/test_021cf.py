@@ -27,7 +27,8 @@ EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
 POSTS = {p["url"]: p for p in EXPECTED["posts"]}
 ARTICLE_FIELDS = ("title", "author", "category", "breadcrumbs", "tags", "views", "comments", "published_raw",
                   "published_at", "date_precision", "site_name", "related_urls", "images", "content_text")
-AD_FIELDS = ("kind", "title", "deal_type", "property_type", "park_name", "location_text", "area_sqm_min",
+AD_FIELDS = ("kind", "title", "deal_type", "property_type", "park_name", "city", "district", "location_text",
+             "area_sqm_min", "availability", "features", "transport", "contact_name",
              "area_sqm_max", "land_area_mu", "price_value", "price_unit", "floor_height_m",
              "floor_load_t_per_sqm", "power_kva", "contact_phones")
 

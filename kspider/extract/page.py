@@ -8,10 +8,12 @@ two always say the same thing.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Iterable, Optional, Protocol, Union
 from urllib.parse import urljoin
 
 from lxml import html as lxml_html
+from lxml.cssselect import CSSSelector
 from parsel import Selector
 
 from kspider.extract.boilerplate import Block
@@ -52,6 +54,12 @@ def abs_links(sel: Selector, css: str, base_url: str, never_follow: Optional[re.
     return out
 
 
+@lru_cache(maxsize=512)
+def css_matcher(css: str) -> CSSSelector:
+    """A compiled CSS selector (translating CSS to XPath costs more than matching)."""
+    return CSSSelector(css, translator="html")
+
+
 def detached_body(sel: Selector, body_css: Iterable[str], non_body_css: Iterable[str]) -> Optional[Any]:
     """A detached lxml copy of the first node matching one of ``body_css`` (tried in order),
     with every descendant matching one of ``non_body_css`` removed."""
@@ -65,7 +73,7 @@ def detached_body(sel: Selector, body_css: Iterable[str], non_body_css: Iterable
         return None
     element = lxml_html.fromstring(node.get())
     for css in non_body_css:
-        for bad in element.cssselect(css):
+        for bad in css_matcher(css)(element):
             if bad is not element and bad.getparent() is not None:
                 bad.drop_tree()
     return element

@@ -21,6 +21,7 @@ Our own pre-processing covers what the matcher cannot know:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 
 import phonenumbers
@@ -55,6 +56,10 @@ def _prepare(text: str) -> str:
     )
 
 
+# Fewer than 7 digits in a line cannot make a Chinese phone number (local numbers have 7–8).
+_SEVEN_DIGITS = re.compile(r"(?:\d\D{0,3}){7}")
+
+
 def extract_phones(text: str) -> list[str]:
     """Every valid contact number in `text`, E.164, de-duplicated, in order of appearance.
 
@@ -64,12 +69,21 @@ def extract_phones(text: str) -> list[str]:
     """
     if not text or not isinstance(text, str):
         return []
+    return list(_extract_phones_cached(text))
+
+
+@lru_cache(maxsize=4096)
+def _extract_phones_cached(text: str) -> tuple[str, ...]:
+    # The matcher is slow; the ad finder asks about the same lines many times, and most
+    # lines hold no number at all, so those are answered without it.
+    if not _SEVEN_DIGITS.search(unicodedata.normalize("NFKC", text)):
+        return ()
     found: list[str] = []
     for match in PhoneNumberMatcher(_prepare(text), DEFAULT_REGION, leniency=Leniency.VALID):
         e164 = phonenumbers.format_number(match.number, PhoneNumberFormat.E164)
         if e164 not in found:
             found.append(e164)
-    return found
+    return tuple(found)
 
 
 def normalize_phone(raw: str) -> str | None:

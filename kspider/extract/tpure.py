@@ -22,7 +22,7 @@ from kspider.extract.counters import parse_count
 from kspider.extract.dates import parse_date
 from kspider.extract.html import body_blocks
 from kspider.extract.page import as_selector as _sel
-from kspider.extract.page import abs_links, finish_body  # noqa: F401  (finish_body: used by the 021cf spider)
+from kspider.extract.page import abs_links, detached_body, finish_body  # noqa: F401  (finish_body: used by the 021cf spider)
 from kspider.extract.page import first_text as _first_text
 from kspider.extract.page import node_text as _text
 from kspider.extract.text import normalize_text
@@ -115,15 +115,7 @@ def _site_name(sel: Selector) -> Optional[str]:
 
 def _body_element(sel: Selector) -> Optional[Any]:
     """A detached copy of div.single with the non-body parts removed."""
-    node = sel.css("div.post div.single, div.single")
-    if not node:
-        return None
-    element = lxml_html.fromstring(node[0].get())
-    for css in NON_BODY_SELECTORS:
-        for bad in element.cssselect(css):
-            if bad is not element and bad.getparent() is not None:
-                bad.drop_tree()
-    return element
+    return detached_body(sel, ("div.post div.single", "div.single"), NON_BODY_SELECTORS)
 
 
 def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "Asia/Shanghai",
