@@ -360,7 +360,13 @@ _FEE_BEFORE = re.compile(r"(?:物业费|物业|管理费|电费|水费|服务费
 _TIME_UNIT = {"天": "元/㎡/天", "日": "元/㎡/天", "月": "元/㎡/月", "年": "元/㎡/年"}
 
 
+_PRICE_HINT = re.compile(r"[元万亿价租售]")
+
+
 def _price(text: str) -> tuple[float | int | None, str | None]:
+    # The price rules are costly to run over a whole post; only lines that can hold a price
+    # (a currency unit or a price word) are searched, in their order.
+    text = "\n".join(line for line in text.split("\n") if _PRICE_HINT.search(line))
     found: list[tuple[int, int, float | int, str]] = []
     for pattern, kind in _PRICE_RULES:
         for match in pattern.finditer(text):

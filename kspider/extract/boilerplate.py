@@ -106,6 +106,7 @@ _SHARED = _compile(BOILERPLATE_PATTERNS)
 _TAIL = _compile(TAIL_MARKERS)
 
 
+@lru_cache(maxsize=8192)
 def _forms(text: str) -> tuple[str, ...]:
     """The text, and its Simplified form without pinyin artifacts when that differs
     (blocks may come here straight from the page, before ``clean_text``)."""

@@ -7,6 +7,7 @@ two always say the same thing.
 """
 from __future__ import annotations
 
+import copy
 import re
 from functools import lru_cache
 from typing import Any, Iterable, Optional, Protocol, Union
@@ -71,7 +72,9 @@ def detached_body(sel: Selector, body_css: Iterable[str], non_body_css: Iterable
             break
     if node is None:
         return None
-    element = lxml_html.fromstring(node.get())
+    # A deep copy of the parsed node: no serializing and re-parsing the body.
+    element = copy.deepcopy(node.root)
+    element.tail = None
     for css in non_body_css:
         for bad in css_matcher(css)(element):
             if bad is not element and bad.getparent() is not None:
@@ -105,12 +108,14 @@ def drop_trailing_images(element: Any, kept_texts: set[str]) -> None:
     """Drop images after the last kept body paragraph: they belong to inserted blocks
     (an inline ad's photo, the contact block's QR codes), not to the article."""
     order = {node: i for i, node in enumerate(element.iter())}
+    # One string holding every kept text, so "is this node's text in the body" is one search.
+    kept_all = "\x00".join(t for t in kept_texts if t)
     last_kept = -1
     for node in element.iter():
         if node is element or not isinstance(node.tag, str):
             continue
-        own = normalize_text("".join(node.xpath("text()")))
-        if own and any(own in kept for kept in kept_texts if kept):
+        own = normalize_text((node.text or "") + "".join(child.tail or "" for child in node))
+        if own and own in kept_all:
             last_kept = max(last_kept, order[node])
     for img in list(element.iter("img")):
         if order.get(img, -1) > last_kept:

@@ -69,7 +69,14 @@ def extract_phones(text: str) -> list[str]:
     """
     if not text or not isinstance(text, str):
         return []
-    return list(_extract_phones_cached(text))
+    found: list[str] = []
+    # Line by line: a number never spans lines, most lines hold none, and the same lines
+    # (an agency's contact block, an ad's contact line) come back on page after page.
+    for line in text.split("\n"):
+        for number in _extract_phones_cached(line):
+            if number not in found:
+                found.append(number)
+    return found
 
 
 @lru_cache(maxsize=4096)

@@ -33,6 +33,9 @@ _INVISIBLE = re.compile(
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+_HAS_FULLWIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+
+
 def _safe(text: str) -> str:
     """Lone surrogates (possible in a Python str, never in real text) become U+FFFD,
     so that encoders such as OpenCC never raise on them."""
@@ -49,7 +52,9 @@ def normalize_text(text: str) -> str:
     """
     if not text:
         return ""
-    text = _INVISIBLE.sub("", _safe(text)).translate(_FULLWIDTH)
+    text = _INVISIBLE.sub("", _safe(text))
+    if _HAS_FULLWIDTH.search(text):  # translate() walks every character: only when needed
+        text = text.translate(_FULLWIDTH)
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(unicodedata.normalize("NFC", line) for line in lines if line)
 
