@@ -9,13 +9,14 @@ Shanghai's districts 嘉定/青浦 …; 苏州 for Suzhou's urban districts) and
 """
 from __future__ import annotations
 
+import importlib.resources
 import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-GAZETTEER_PATH = Path(__file__).with_name("data") / "gazetteer.json"
+# Through importlib.resources: a deployed Scrapyd egg is a zip file, not a directory.
+GAZETTEER_PATH = importlib.resources.files("kspider.extract") / "data" / "gazetteer.json"
 
 # Administrative suffixes written after a name (昆山市, 吴中区, 周市镇, 浦东新区).
 _SUFFIX = "(?:新区|街道|市|区|县|镇)?"
