@@ -19,8 +19,8 @@ Collections and the fields the store adds:
   change), ``dup_group`` (``_id`` of the first-seen member of its
   near-duplicate group; its own ``_id`` when it is the first or alone),
   ``alt_urls``/``alt_ids`` (other URLs, and their `_id`s, that served exactly
-  the same content), ``past_hashes`` (content hashes it had before, each
-  archived in ``article_versions``), ``lsh`` (band keys) and ``minhash``
+  the same content), ``past_hashes`` (the content hashes archived in
+  ``article_versions``: superseded contents, and older contents that arrived late), ``lsh`` (band keys) and ``minhash``
   (signature).
 - ``article_versions``: one document per superseded content, ``_id`` =
   ``"<article _id>:<content_hash>"``, with ``article_id``, ``version``,
