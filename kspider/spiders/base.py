@@ -105,7 +105,9 @@ class KSpider(scrapy.Spider):
     async def start(self) -> Any:
         urls = self.arg_urls or self.default_start_urls()
         for url in urls:
-            request = self.request_for(url, dont_filter=True)
+            # Filtered like any request: a home page that links to itself (pagination's
+            # page 1) is fetched once, and workers sharing a frontier fetch it once.
+            request = self.request_for(url)
             if request is None:
                 logger.error("start URL %s is not a page of spider %s (wrong host or URL pattern)", url, self.name)
                 self.crawler.stats.inc_value("route/bad_start_url")
