@@ -47,7 +47,8 @@ def abs_links(sel: Selector, css: str, base_url: str, never_follow: Optional[re.
     out: list[str] = []
     for href in sel.css(css).xpath("descendant-or-self::a/@href").getall():
         href = href.strip()
-        if not href or (never_follow is not None and never_follow.search(href)):
+        # A bare fragment ("#", "#top") points back into the same page.
+        if not href or href.startswith("#") or (never_follow is not None and never_follow.search(href)):
             continue
         url = urljoin(base_url, href)
         if url not in out:
