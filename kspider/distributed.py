@@ -11,10 +11,12 @@ what a multi-worker crawl needs on top of it:
   uses the crawler's ``request_fingerprinter`` (Scrapy ≥ 2.7 API), so a URL is
   a duplicate in distributed mode exactly when it is one in a single process.
 - **Start requests are filtered.** Every worker runs the spider's ``start()``
-  unchanged; ``FrontierMiddleware.process_start`` clears ``dont_filter`` on the
-  start requests, so the shared dupefilter lets the first copy through and drops
-  the others (no spider-specific code, no start-URL key to fill by hand, and a
-  restarted worker does not re-inject start pages of a run in progress).
+  unchanged; the shared dupefilter lets the first copy of each start request
+  through and drops the others (no spider-specific code, no start-URL key to
+  fill by hand, and a restarted worker does not re-inject the start pages of a
+  run in progress). ``FrontierMiddleware.process_start`` clears ``dont_filter``
+  on start requests, so this holds for any spider, also one whose start
+  requests bypass the filter (Scrapy's default).
 - **An in-flight ledger.** scrapy-redis pops a request and forgets it: a worker
   killed between the pop and the end of the callback loses the request and every
   request its page would have yielded. ``LedgerQueue.pop_to_ledger`` moves the
