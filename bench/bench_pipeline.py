@@ -1,0 +1,154 @@
+"""Full-pipeline throughput: replay a large generated set through parse, clean, dedupe and store.
+
+    .venv/bin/python bench/bench_pipeline.py [--posts 5000] [--work /tmp/kspider-bench] [--skip-jongodb]
+
+Generates the set (bench/gen_replay_set.py), then runs ``scrapy crawl 021cf``
+from its listing chain into the embedded store and into jongodb (the npm test
+server; tests/conftest.py), with 1 worker and with 2 workers sharing a Redis
+(redis-server on a random 127.0.0.1 port). For each run it prints pages/s and
+items/s over the crawl's wall time (first worker's start to last worker's end,
+process start-up included) and over Scrapy's own elapsed time, and the peak RSS
+of each worker. It also runs stock ``scrapy bench`` (outside the project, so
+with Scrapy's default settings) for 10 s in the same session and prints its
+pages/min: the reference rate of this machine. Not a test: nothing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.gen_replay_set import generate  # noqa: E402
+
+SCRAPY = [sys.executable, "-m", "scrapy"]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for name in ("REPLAY_DIR", "MONGO_URI", "EMBEDDED_DB_DIR", "REDIS_URL", "STATS_FILE"):
+        env.pop(name, None)
+    return env
+
+
+def _wait_rss(proc: subprocess.Popen[Any]) -> tuple[int, int]:
+    """(exit status, peak RSS in MiB) of one child, from wait4's rusage (Linux: ru_maxrss in KiB)."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_maxrss // 1024
+
+
+def run_crawl(label: str, set_dir: Path, start_url: str, work: Path, workers: int,
+              mongo_uri: str = "", redis_url: str = "") -> dict[str, Any]:
+    work.mkdir(parents=True, exist_ok=True)
+    database = f"bench_{uuid.uuid4().hex[:8]}"
+    procs = []
+    began = time.perf_counter()
+    for n in range(workers):
+        cmd = SCRAPY + [
+            "crawl", "021cf", "-a", f"urls={start_url}",
+            "-s", f"REPLAY_DIR={set_dir}", "-s", f"EMBEDDED_DB_DIR={work / 'db'}", "-s", f"SPILL_DIR={work / 'spill'}",
+            "-s", f"MONGO_URI={mongo_uri}", "-s", f"MONGO_DATABASE={database}",
+            "-s", f"STATS_FILE={work / f'w{n}.stats.json'}", "-s", "LOG_LEVEL=INFO",
+            "-s", "SPIDERMON_ENABLED=0", "-s", f"SPIDERMON_REPORT_DIR={work / 'reports'}",
+        ]
+        if redis_url:
+            cmd += ["-s", f"REDIS_URL={redis_url}"]
+        log = open(work / f"w{n}.log", "w")
+        procs.append((subprocess.Popen(cmd, cwd=ROOT, env=_env(), stdout=log, stderr=subprocess.STDOUT), log))
+    results = []
+    for proc, log in procs:
+        results.append(_wait_rss(proc))
+        log.close()
+    wall = time.perf_counter() - began
+    stats = [json.loads((work / f"w{n}.stats.json").read_text()) for n in range(workers)]
+    pages = sum(s.get("downloader/request_count", 0) - s.get("robotstxt/request_count", 0) for s in stats)
+    items = sum(s.get("item_scraped_count", 0) for s in stats)
+    elapsed = max(s.get("elapsed_time_seconds", 0) for s in stats)
+    row = {
+        "run": label, "workers": workers, "exit": [r[0] for r in results], "pages": pages, "items": items,
+        "stored": {k.split("/", 1)[1]: sum(s.get(k, 0) for s in stats)
+                   for k in ("store/inserted", "store/updated", "store/alt_urls", "store/near_dups", "store/spilled")},
+        "wall_s": round(wall, 1), "crawl_s": round(elapsed, 1),
+        "pages_per_s_wall": round(pages / wall, 1), "items_per_s_wall": round(items / wall, 1),
+        "pages_per_s_crawl": round(pages / elapsed, 1) if elapsed else None,
+        "peak_rss_mib": [r[1] for r in results],
+    }
+    print(json.dumps(row, ensure_ascii=False), flush=True)
+    return row
+
+
+def scrapy_bench(seconds: int = 10) -> Optional[float]:
+    """Stock `scrapy bench` pages/min (last progress line), run outside the project."""
+    with tempfile.TemporaryDirectory() as cwd:
+        env = dict(os.environ)
+        env.pop("SCRAPY_SETTINGS_MODULE", None)
+        proc = subprocess.run(SCRAPY + ["bench", "-s", f"CLOSESPIDER_TIMEOUT={seconds}"], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=seconds * 10)
+    rates = re.findall(r"Crawled \d+ pages \(at (\d+) pages/min\)", proc.stderr)
+    # The first progress line covers the start-up minute fraction; the best steady rate is the reference.
+    return float(max(int(r) for r in rates)) if rates else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=5000)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "kspider-bench")
+    parser.add_argument("--skip-jongodb", action="store_true")
+    args = parser.parse_args()
+
+    set_dir = args.work / "set"
+    info = generate(set_dir, args.posts)
+    print(json.dumps({"replay_set": str(set_dir), **info}, ensure_ascii=False), flush=True)
+    start_url = info["start_url"]
+
+    from tests.conftest import JONGODB_BIN, JongoServer
+    from tests.test_distributed import _free_port
+
+    redis_port = _free_port()
+    redis_proc = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                                   "--appendonly", "no"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert redis_proc.stdout is not None
+    for line in redis_proc.stdout:
+        if "Ready to accept connections" in line:
+            break
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    jongo: Optional[JongoServer] = None
+    rows = []
+    try:
+        reference = scrapy_bench()
+        print(json.dumps({"run": "scrapy bench (stock settings, 10 s)", "pages_per_min": reference}), flush=True)
+        rows.append(run_crawl("embedded, 1 worker", set_dir, start_url, args.work / "emb1", 1))
+        rows.append(run_crawl("embedded, 2 workers", set_dir, start_url, args.work / "emb2", 2, redis_url=redis_url))
+        if not args.skip_jongodb and JONGODB_BIN.exists():
+            jongo = JongoServer().start()
+            rows.append(run_crawl("jongodb, 1 worker", set_dir, start_url, args.work / "jon1", 1, mongo_uri=jongo.uri))
+            rows.append(run_crawl("jongodb, 2 workers", set_dir, start_url, args.work / "jon2", 2,
+                                  mongo_uri=jongo.uri, redis_url=redis_url))
+    finally:
+        if jongo is not None:
+            jongo.stop()
+        redis_proc.kill()
+        redis_proc.wait()
+    if reference:
+        ref_s = reference / 60
+        print(f"\nscrapy bench reference: {reference:.0f} pages/min = {ref_s:.1f} pages/s")
+        for row in rows:
+            print(f"{row['run']:<22} {row['pages_per_s_wall']:>7.1f} pages/s  {row['items_per_s_wall']:>7.1f} items/s "
+                  f"(wall {row['wall_s']} s)  ratio to scrapy bench {row['pages_per_s_wall'] / ref_s:.2f}  "
+                  f"peak RSS {row['peak_rss_mib']} MiB")
+
+
+if __name__ == "__main__":
+    main()
