@@ -25,6 +25,11 @@ MONGO_DATABASE = _env("MONGO_DATABASE", "kspider")
 EMBEDDED_DB_DIR = _env("EMBEDDED_DB_DIR", ".kspider/db")
 MONGO_WRITE_CONCERN = _env("MONGO_WRITE_CONCERN", "1")
 STORE_BATCH_SIZE = int(_env("STORE_BATCH_SIZE", "100"))
+MONGO_TIMEOUT_MS = int(_env("MONGO_TIMEOUT_MS", "5000"))
+# Where items go when the store cannot take them (JSON Lines), replayed at the next open.
+SPILL_DIR = _env("SPILL_DIR")  # empty: "spill" beside EMBEDDED_DB_DIR
+# Estimated Jaccard similarity of character shingles above which two articles share a dup_group.
+NEARDUP_THRESHOLD = float(_env("NEARDUP_THRESHOLD", "0.7"))
 
 # --- Politeness for live crawling -----------------------------------------
 CONTACT_URL = _env("KSPIDER_CONTACT_URL", "https://github.com/kspider/kspider")
