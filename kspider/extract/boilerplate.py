@@ -90,16 +90,43 @@ class Block:
     link_ratio: float = 0.0
 
 
+class _PatternSet:
+    """Patterns as two regexes: those anchored at the start (tried at position 0 only)
+    and the rest (searched). One alternation searched at every position of a long
+    paragraph is what made boilerplate matching the slowest step of cleaning."""
+
+    def __init__(self, anchored: re.Pattern[str] | None, floating: re.Pattern[str] | None) -> None:
+        self.anchored = anchored
+        self.floating = floating
+
+    def search(self, text: str) -> bool:
+        return bool((self.anchored is not None and self.anchored.match(text))
+                    or (self.floating is not None and self.floating.search(text)))
+
+
+def _is_anchored(pattern: str) -> bool:
+    """Starts with ^ and has no top-level alternative that could match elsewhere."""
+    from re import _constants as c, _parser
+
+    data = _parser.parse(pattern).data
+    return bool(data) and data[0] == (c.AT, c.AT_BEGINNING)
+
+
 @lru_cache(maxsize=256)
-def _compile(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
-    valid = []
+def _compile(patterns: tuple[str, ...]) -> _PatternSet | None:
+    anchored, floating = [], []
     for pattern in patterns:
         try:
             re.compile(pattern)
-            valid.append(f"(?:{pattern})")
         except re.error:  # a broken registry entry must not stop the crawl
             continue
-    return re.compile("|".join(valid), re.IGNORECASE) if valid else None
+        (anchored if _is_anchored(pattern) else floating).append(f"(?:{pattern})")
+    if not anchored and not floating:
+        return None
+    return _PatternSet(
+        re.compile("|".join(anchored), re.IGNORECASE) if anchored else None,
+        re.compile("|".join(floating), re.IGNORECASE) if floating else None,
+    )
 
 
 _SHARED = _compile(BOILERPLATE_PATTERNS)
@@ -117,7 +144,7 @@ def _forms(text: str) -> tuple[str, ...]:
     return (text, hans) if hans != text else (text,)
 
 
-def _matches(regex: re.Pattern[str] | None, text: str, forms: tuple[str, ...] = ()) -> bool:
+def _matches(regex: _PatternSet | None, text: str, forms: tuple[str, ...] = ()) -> bool:
     return regex is not None and any(regex.search(form) for form in (forms or _forms(text)))
 
 

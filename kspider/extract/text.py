@@ -87,6 +87,8 @@ def strip_pinyin(text: str) -> tuple[str, bool]:
     關(guān) → 關, 網(wǎng) → 網; (ACM), (昆山), (2021), (HVLP) are never touched: the
     bracket must hold one syllable with a tone mark and follow a CJK character.
     """
+    if "(" not in text and "（" not in text:  # the lookbehind scan is costly on long HTML
+        return text, False
     changed = False
 
     def repl(match: re.Match[str]) -> str:
@@ -146,6 +148,8 @@ def restore_adlaw(text: str, rules: Iterable[str] = ("zui", "diyi")) -> tuple[st
     ``rules`` are names from ``Site.adlaw_rules``; unknown names are ignored.
     Returns the text and whether anything changed.
     """
+    if "蕞" not in text and "部" not in text:  # nothing a rule could change
+        return text, False
     out = text
     for name in rules:
         rule = ADLAW_RULES.get(name)
