@@ -178,3 +178,27 @@ def test_full_replay_crawl(tmp_path):
     # The inline ad on two pages is two items of one document.
     assert len({a["_id"] for a in ads}) == len([a for a in EXPECTED["rental_ads"]
                                                 if set(a["seen_on"]) & expected_posts])
+
+
+@pytest.mark.parametrize("url", [
+    "http://suzhou.021cf.cn/zb_system/cmd.php?act=ArticleEdt&id=532",
+    "http://suzhou.021cf.cn/zb_system/cmd.php?act=ArticleDel&id=532&csrfToken=x",
+    "http://suzhou.021cf.cn/search.php?q=厂房",
+    "http://suzhou.021cf.cn/feed.php",
+    "http://suzhou.021cf.cn/zb_system/login.php",
+    "http://suzhou.021cf.cn/index.php/post/532.html#comments",
+    "http://service.weibo.com/share/share.php?url=http://suzhou.021cf.cn/index.php/post/532.html",
+    "http://www.example.com/index.php/post/1.html",
+])
+def test_never_follows_actions_search_feeds_or_other_hosts(url):
+    spider = ZblogTpureSpider.from_crawler(get_crawler(ZblogTpureSpider))
+    assert spider.request_for(url) is None
+
+
+def test_any_021cf_subdomain_is_a_site_and_sites_argument_limits_hosts():
+    spider = ZblogTpureSpider.from_crawler(get_crawler(ZblogTpureSpider, {}), sites="taicang.021cf.cn")
+    assert spider.request_for("http://taicang.021cf.cn/index.php/post/88.html").callback == spider.parse_post
+    assert spider.request_for("http://suzhou.021cf.cn/index.php/post/532.html") is None
+    assert spider.default_start_urls() == ["http://taicang.021cf.cn/"]
+    listing = spider.request_for("http://taicang.021cf.cn/index.php/category-2_3.html")
+    assert listing.meta["page_kind"] == "listing"
