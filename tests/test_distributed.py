@@ -31,8 +31,10 @@ from scrapy import signals
 from scrapy.utils.project import get_project_settings
 
 from kspider.distributed import INFLIGHT_KEY, LEDGER_META, STORE_LOCK_KEY, LockedStorePipeline, worker_id_for
+from kspider.extract.ids import text_fingerprint, url_fingerprint
 from kspider.items import Article
-from kspider.store import Store, StoreConfig
+from kspider.store import Store, open_store
+from tests import test_store as store_case
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "021cf"
@@ -335,36 +337,141 @@ REPOST_TEXT = ("太仓事达产业园位于太仓市城厢镇，紧邻嘉定安�
                "承重3吨每平方米，可环评，独立产证，租金0.9元/平方米/天，联系人王经理13812345678。")
 
 
-def _interleave(first: Store, second: Store, second_items: list[Any]) -> None:
-    """Make `second` write its whole batch between `first`'s reads and `first`'s writes."""
-    apply = first._apply
-    state = {"done": False}
+def _race(first: Store, first_items: list[Any], second: Store, second_items: list[Any]) -> None:
+    """Two processes writing at once, deterministically: A reads, B reads, A writes, B writes.
 
-    def apply_after_second(name: str, changes: Any) -> None:
-        if not state["done"]:
-            state["done"] = True
-            second.write_items(second_items)
-        apply(name, changes)
+    Each batch decides from a read that misses the other's write; whatever a writer
+    loses is retried the way `Store.write_items` retries it (a fresh read, then a write).
+    """
+    from kspider.store.core import _Prepared, item_to_doc
 
-    first._apply = apply_after_second  # type: ignore[method-assign]
+    for store in (first, second):
+        assert store.ensure_indexes()
+    second_prepared = [_Prepared(*item_to_doc(item)) for item in second_items]
+    commit_first = first._commit
+    state = {"raced": False}
+
+    def commit_between_reads_and_second_write(batch: Any) -> Any:
+        if state["raced"]:
+            return commit_first(batch)
+        state["raced"] = True
+        second_batch = second._plan(second_prepared)  # B reads before A writes
+        lost = commit_first(batch)  # A writes
+        second._write_prepared(second_prepared, planned=second_batch)  # B writes what it decided
+        return lost
+
+    first._commit = commit_between_reads_and_second_write  # type: ignore[method-assign]
+    assert first.write_items(first_items)
+    assert state["raced"]
 
 
-@pytest.mark.xfail(strict=True, reason="store-side race (docs/SCALING.md): a batch decides from what it read, so a "
-                   "copy written by another process between its read and its write is not seen")
-def test_store_race_two_processes_store_one_repost_twice(jongodb: Any) -> None:
+@pytest.fixture
+def two_writers(store_settings: dict[str, Any]) -> Iterator[tuple[Store, Store]]:
+    """Two Store objects on one database (embedded store or jongodb), as two crawler processes have."""
+    first, second = open_store(store_settings), open_store(store_settings)
+    yield first, second
+    first.close()
+    second.close()
+
+
+def _articles(store: Store) -> dict[str, dict[str, Any]]:
+    return {doc["_id"]: doc for doc in store.collections["articles"].find({})}
+
+
+ORIGINAL_URL = "http://suzhou.021cf.cn/index.php/post/532.html"
+REPOST_URL = "http://kunshanmaigao.021cf.cn/index.php/post/1873.html"
+
+
+def test_store_race_two_processes_store_one_repost_twice(two_writers: tuple[Store, Store]) -> None:
     """Two crawler processes each store one copy of the same text under different URLs at the same time:
-    the store should keep one document (the other URL in alt_urls), as it does for one process."""
-    database = f"race_{uuid.uuid4().hex[:8]}"
-    config = StoreConfig(uri=jongodb.uri, database=database, timeout_ms=5000)
-    first, second = Store(config), Store(config)
-    original = _article("http://suzhou.021cf.cn/index.php/post/532.html", REPOST_TEXT, "2026-02-19T08:00:00+00:00")
-    repost = _article("http://kunshanmaigao.021cf.cn/index.php/post/1873.html", REPOST_TEXT, "2026-02-19T08:00:05+00:00")
-    _interleave(first, second, [repost])
-    assert first.write_items([original])
+    one document, the other URL in alt_urls, as one process stores them (the content-hash claim)."""
+    first, second = two_writers
+    original = _article(ORIGINAL_URL, REPOST_TEXT, "2026-02-19T08:00:00+00:00")
+    repost = _article(REPOST_URL, REPOST_TEXT, "2026-02-19T08:00:05+00:00")
+    _race(first, [original], second, [repost])
     docs = list(first.collections["articles"].find())
-    first.close(), second.close()
     assert len(docs) == 1
-    assert docs[0]["alt_urls"] == ["http://kunshanmaigao.021cf.cn/index.php/post/1873.html"]
+    assert docs[0]["canonical_url"] == ORIGINAL_URL
+    assert docs[0]["alt_urls"] == [REPOST_URL]
+    assert docs[0]["alt_ids"] == [url_fingerprint(REPOST_URL)]
+    assert (docs[0]["first_seen"], docs[0]["last_seen"]) == ("2026-02-19T08:00:00+00:00", "2026-02-19T08:00:05+00:00")
+    assert first.counters == {"inserted": 1}
+    # B's insert lost the claim to A's article: decided again, it became an alternate.
+    assert second.counters == {"race_retries": 1, "alt_urls": 1}
+
+
+def test_store_race_near_duplicates_written_at_once_share_one_group(two_writers: tuple[Store, Store]) -> None:
+    """A repost with small edits stored by another process at the same time joins the original's group
+    (the band-key claims), instead of both leading a group of their own."""
+    first, second = two_writers
+    _race(first, [store_case.article(store_case.URL_A, store_case.KUNSHAN_TEXT)],
+          second, [store_case.article(store_case.URL_B, store_case.KUNSHAN_REPOST, crawled_at=store_case.T1),
+                   store_case.article(store_case.URL_C, store_case.NEWS_TEXT, crawled_at=store_case.T1)])
+    articles = _articles(first)
+    original = url_fingerprint(store_case.URL_A)
+    assert articles[original]["dup_group"] == original
+    assert articles[url_fingerprint(store_case.URL_B)]["dup_group"] == original
+    assert articles[url_fingerprint(store_case.URL_C)]["dup_group"] == url_fingerprint(store_case.URL_C)
+    # B inserted the repost as leading its own group (its read saw no near-duplicate); its band claims
+    # found A's article and moved it into A's group.
+    assert second.counters == {"inserted": 2, "near_dups": 1}
+    assert first.near_duplicates(store_case.KUNSHAN_REPOST)[0] == url_fingerprint(store_case.URL_B)
+
+
+@pytest.mark.parametrize("first_at, second_at", [(store_case.T2, store_case.T0), (store_case.T0, store_case.T2)],
+                         ids=["newer-writes-first", "older-writes-first"])
+def test_store_race_seen_times_only_move_outwards(two_writers: tuple[Store, Store], first_at: str, second_at: str) -> None:
+    """A page stored at T1 is seen again by two processes at once, at T0 (an old item from a spill file)
+    and at T2: first_seen becomes T0 and last_seen T2 whichever writes last ($min/$max, or on a server
+    without them conditional $set)."""
+    first, second = two_writers
+    assert first.write_items([store_case.article(store_case.URL_A, store_case.KUNSHAN_TEXT, crawled_at=store_case.T1),
+                              store_case.rental_ad(store_case.URL_A, crawled_at=store_case.T1)])
+    _race(first, [store_case.article(store_case.URL_A, store_case.KUNSHAN_TEXT, crawled_at=first_at),
+                  store_case.rental_ad(store_case.URL_A, crawled_at=first_at)],
+          second, [store_case.article(store_case.URL_A, store_case.KUNSHAN_TEXT, crawled_at=second_at),
+                   store_case.rental_ad(store_case.URL_B, crawled_at=second_at)])
+    doc = _articles(first)[url_fingerprint(store_case.URL_A)]
+    assert (doc["first_seen"], doc["last_seen"], doc["crawled_at"]) == (store_case.T0, store_case.T2, store_case.T2)
+    assert doc["version"] == 1
+    ad = first.collections["rental_ads"].find_one({"_id": text_fingerprint(store_case.AD_TEXT)})
+    assert (ad["first_seen"], ad["last_seen"], ad["crawled_at"]) == (store_case.T0, store_case.T2, store_case.T2)
+    assert ad["seen_on"] == [store_case.URL_A, store_case.URL_B]
+
+
+TEXT_V1 = store_case.KUNSHAN_TEXT
+TEXT_V2 = TEXT_V1.replace("超15亿欧元", "超16亿欧元")
+TEXT_V3 = TEXT_V1.replace("超15亿欧元", "超17亿欧元")
+
+
+@pytest.mark.parametrize("stored, first_item, second_item, version, archived", [
+    # Serially: v1 → v2 (A), v2 → v3 (B): three versions, both superseded contents archived.
+    (True, (TEXT_V2, store_case.T1), (TEXT_V3, store_case.T2), 3, {TEXT_V1: 1, TEXT_V2: 2}),
+    # A stores the newest content; B's older content arrives late: history only.
+    (True, (TEXT_V3, store_case.T2), (TEXT_V2, store_case.T1), 2, {TEXT_V1: 1, TEXT_V2: None}),
+    # The page is new to both: A's content is version 1, B's (newer) version 2.
+    (False, (TEXT_V2, store_case.T1), (TEXT_V3, store_case.T2), 2, {TEXT_V2: 1}),
+], ids=["two-changes", "change-and-late-content", "two-first-contents"])
+def test_store_race_two_contents_for_one_url_are_two_versions(
+        two_writers: tuple[Store, Store], stored: bool, first_item: tuple[str, str], second_item: tuple[str, str],
+        version: int, archived: dict[str, Optional[int]]) -> None:
+    """Two processes store different contents of one URL at once: the article ends with the newest
+    content and every other content archived, as if they had written one after the other (the
+    version update is conditional on the content hash read; the loser reads again)."""
+    first, second = two_writers
+    url_id = url_fingerprint(store_case.URL_A)
+    if stored:
+        assert first.write_items([store_case.article(store_case.URL_A, TEXT_V1, crawled_at=store_case.T0)])
+    _race(first, [store_case.article(store_case.URL_A, first_item[0], crawled_at=first_item[1])],
+          second, [store_case.article(store_case.URL_A, second_item[0], crawled_at=second_item[1])])
+    doc = _articles(first)[url_id]
+    assert "超17亿欧元" in doc["content_text"] and doc["content_hash"] == text_fingerprint(TEXT_V3)
+    assert doc["version"] == version
+    assert sorted(doc["past_hashes"]) == sorted(text_fingerprint(t) for t in archived)
+    versions = {v["content_hash"]: v for v in first.collections["article_versions"].find({})}
+    assert {h: v["version"] for h, v in versions.items()} == {text_fingerprint(t): n for t, n in archived.items()}
+    assert "超16亿欧元" in versions[text_fingerprint(TEXT_V2)]["content_text"]
+    assert second.counters["race_retries"] == 1
 
 
 def test_locked_store_pipeline_writes_hold_the_crawl_lock(tmp_path: Path, jongodb: Any, redis_url: str) -> None:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
@@ -43,7 +44,7 @@ import numpy as np
 import pymongo
 from itemadapter import ItemAdapter
 from pymongo import UpdateOne
-from pymongo.errors import PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from kspider.extract.ids import text_fingerprint, url_fingerprint
@@ -56,6 +57,10 @@ logger = logging.getLogger(__name__)
 ARTICLES = "articles"
 RENTAL_ADS = "rental_ads"
 VERSIONS = "article_versions"
+# Claims: `_id` "h:<content_hash>" or "b:<LSH band key>", `owner` the article `_id` that took it first.
+CLAIMS = "store_claims"
+# A scratch collection for probing what the server supports.
+PROBE = "store_probe"
 ITEM_COLLECTIONS = (ARTICLES, RENTAL_ADS)
 
 # Fields the store owns: an item's value (usually the dataclass default) never overwrites them.
@@ -85,6 +90,17 @@ class _StoreDown(Exception):
 
 # Errors that mean "the store did not take this write": the items are spilled.
 STORE_ERRORS: tuple[type[BaseException], ...] = (PyMongoError, sqlite3.Error, OSError, _StoreDown)
+
+
+def _only_duplicate_keys(exc: BaseException) -> bool:
+    """Whether a write failed only on duplicate `_id`s (an insert that lost a race)."""
+    if isinstance(exc, DuplicateKeyError):
+        return True
+    if isinstance(exc, BulkWriteError):
+        details = exc.details or {}
+        errors = details.get("writeErrors") or []
+        return bool(errors) and all(e.get("code") == 11000 for e in errors) and not details.get("writeConcernErrors")
+    return False
 
 
 # -- settings -------------------------------------------------------------------
@@ -200,7 +216,13 @@ def item_to_doc(item: Any, collection: Optional[str] = None) -> Optional[tuple[s
 
 @dataclass
 class _Change:
-    """Everything one batch does to one document, merged into one update."""
+    """Everything one batch does to one document, merged into one update.
+
+    ``guard`` holds the values, as read, that the update is conditional on
+    (the article's ``content_hash``, an ``alt_ids`` list about to be rewritten);
+    ``items`` the batch items whose decisions went into it (they are retried
+    together when the guard or a claim fails).
+    """
 
     new: bool
     sets: dict[str, Any] = field(default_factory=dict)
@@ -209,6 +231,8 @@ class _Change:
     last_seen: Optional[str] = None
     inc_version: int = 0
     set_on_insert: dict[str, Any] = field(default_factory=dict)
+    guard: dict[str, Any] = field(default_factory=dict)
+    items: set[int] = field(default_factory=set)
 
     def touch(self, when: Optional[str]) -> None:
         if when:
@@ -219,48 +243,90 @@ class _Change:
         bucket = self.add.setdefault(name, [])
         bucket.extend(v for v in values if v not in bucket)
 
-    def update_spec(self) -> dict[str, Any]:
+    def update_spec(self, minmax: bool = True) -> dict[str, Any]:
+        """The update document; seen times with ``$min``/``$max``, or (``minmax`` False, for a
+        server without them) only on insert, the rest left to ``time_guards``."""
         spec: dict[str, Any] = {}
         sets = {k: v for k, v in self.sets.items() if k not in self.add}
         if self.new and self.inc_version:
             sets["version"] = sets.get("version", 1) + self.inc_version
         if self.add:
             spec["$addToSet"] = {k: {"$each": v} for k, v in self.add.items()}
-        # $min/$max would be safer between concurrent writers, but jongodb lacks them;
-        # the batch read the stored times, so these are already min/max with them.
-        if self.first_seen:
-            sets["first_seen"] = self.first_seen
-        if self.last_seen:
-            sets["last_seen"] = self.last_seen
         if sets:
             spec["$set"] = sets
         if self.inc_version and not self.new:
             spec["$inc"] = {"version": self.inc_version}
-        if self.set_on_insert:
-            # MongoDB rejects two operators on one path.
-            on_insert = {k: v for k, v in self.set_on_insert.items() if k not in sets and k not in self.add}
-            if on_insert:
-                spec["$setOnInsert"] = on_insert
+        on_insert = dict(self.set_on_insert)
+        if minmax:
+            if self.first_seen:
+                spec["$min"] = {"first_seen": self.first_seen}
+            if self.last_seen:
+                spec["$max"] = {"last_seen": self.last_seen}
+        else:
+            if self.first_seen:
+                on_insert["first_seen"] = self.first_seen
+            if self.last_seen:
+                on_insert["last_seen"] = self.last_seen
+        # MongoDB rejects two operators on one path.
+        on_insert = {k: v for k, v in on_insert.items() if k not in sets and k not in self.add}
+        if on_insert:
+            spec["$setOnInsert"] = on_insert
         return spec
+
+    def time_guards(self, doc_id: str, stored: Optional[tuple[Any, ...]]) -> list[UpdateOne]:
+        """Conditional ``$set``s that move the seen times only outwards (for a server without
+        ``$min``/``$max``). ``stored``: (first_seen, last_seen, …) as read, None when unknown.
+        The times only ever move outwards, so a time the read value already covers needs no write."""
+        first, last = stored[:2] if stored is not None else (None, None)
+        guards = []
+        if self.first_seen and (first is None or self.first_seen < first):
+            guards.append(UpdateOne({"_id": doc_id, "first_seen": {"$gt": self.first_seen}}, {"$set": {"first_seen": self.first_seen}}))
+        if self.last_seen and (last is None or self.last_seen > last):
+            guards.append(UpdateOne({"_id": doc_id, "last_seen": {"$lt": self.last_seen}}, {"$set": {"last_seen": self.last_seen}}))
+        return guards
+
+
+@dataclass
+class _BandClaim:
+    """An article written by this batch whose LSH band keys it claims after the write."""
+
+    doc_id: str
+    keys: list[str]
+    signature: np.ndarray
+    self_led: bool  # no near-duplicate was known when it was decided: it leads its own group
+    item: int
 
 
 class _Batch:
     """The documents a batch reads and writes, with the lookup tables its decisions use."""
 
-    def __init__(self, threshold: float):
+    def __init__(self, threshold: float, items: list["_Prepared"]):
         self.threshold = threshold
+        self.items = items
+        self.item = -1  # the item being decided
         self.docs: dict[str, dict[str, dict[str, Any]]] = {ARTICLES: {}, RENTAL_ADS: {}}
+        # (first_seen, last_seen, content_hash, alt_ids) of each document as read from the store.
+        self.read: dict[str, dict[str, tuple[Any, ...]]] = {ARTICLES: {}, RENTAL_ADS: {}}
         self.alt_home: dict[str, str] = {}
         self.by_hash: dict[str, set[str]] = {}
         self.by_key: dict[str, set[str]] = {}
         self.changes: dict[str, dict[str, _Change]] = {ARTICLES: {}, RENTAL_ADS: {}, VERSIONS: {}}
-        self.counts: dict[str, int] = {}
+        self.item_counts: dict[int, dict[str, int]] = {}
+        # Content-hash claims: read (claim _id → owner) and the ones this batch means to take.
+        self.claims: dict[str, str] = {}
+        self.claims_read: set[str] = set()
+        self.hash_intents: dict[str, tuple[str, set[int]]] = {}
+        self.band_claims: list[_BandClaim] = []
 
     def count(self, name: str, n: int = 1) -> None:
-        self.counts[name] = self.counts.get(name, 0) + n
+        counts = self.item_counts.setdefault(self.item, {})
+        counts[name] = counts.get(name, 0) + n
 
-    def know_article(self, doc: dict[str, Any]) -> None:
+    def know_article(self, doc: dict[str, Any], from_store: bool = False) -> None:
         self.docs[ARTICLES][doc["_id"]] = doc
+        if from_store:
+            self.read[ARTICLES][doc["_id"]] = (doc.get("first_seen"), doc.get("last_seen"), doc.get("content_hash"),
+                                               list(doc.get("alt_ids") or []))
         for alt in doc.get("alt_ids") or []:
             self.alt_home.setdefault(alt, doc["_id"])
         if doc.get("content_hash"):
@@ -277,11 +343,74 @@ class _Batch:
     def change(self, collection: str, doc_id: str, new: bool = False) -> _Change:
         if doc_id not in self.changes[collection]:
             self.changes[collection][doc_id] = _Change(new=new)
-        return self.changes[collection][doc_id]
+        change = self.changes[collection][doc_id]
+        if new:  # (alternates may have been added to it first, in this batch)
+            change.new = True
+        change.items.add(self.item)
+        return change
+
+    def intend_claim(self, claim_id: str, owner: str) -> None:
+        """This batch's decision rests on `owner` owning `claim_id`: claim it before writing."""
+        self.claims[claim_id] = owner
+        _, items = self.hash_intents.setdefault(claim_id, (owner, set()))
+        items.add(self.item)
+
+    def rely_on_claim(self, claim_id: str) -> None:
+        if claim_id in self.hash_intents:
+            self.hash_intents[claim_id][1].add(self.item)
+
+    def lost_closure(self, lost: set[int]) -> tuple[set[int], set[tuple[str, str]]]:
+        """Items to retry and the changes not to write: every change an item to retry took part
+        in, and every item that took part in such a change."""
+        lost = set(lost)
+        dropped: set[tuple[str, str]] = set()
+        grew = bool(lost)
+        while grew:
+            grew = False
+            for name, changes in self.changes.items():
+                for doc_id, change in changes.items():
+                    if (name, doc_id) not in dropped and change.items & lost:
+                        dropped.add((name, doc_id))
+                        if not change.items <= lost:
+                            lost |= change.items
+                            grew = True
+        return lost, dropped
 
 
 def _first_member(docs: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return min(docs, key=lambda d: (d.get("first_seen") or "~", d["_id"]))
+
+
+def _hash_claim(content_hash: str) -> str:
+    return f"h:{content_hash}"
+
+
+def _band_claim(key: str) -> str:
+    return f"b:{key}"
+
+
+def group_leader(doc_id: str, keys: list[str], sig: np.ndarray, owners: Mapping[str, str],
+                 candidates: Mapping[str, dict[str, Any]], threshold: float) -> Optional[dict[str, Any]]:
+    """The near-duplicate whose group a self-led article joins after claiming its band keys, or None.
+
+    `owners`: band key → the article that claimed it first (claims never change).
+    For each verified near-duplicate ``o`` among the owners of the article's keys,
+    the first of the keys the two share (in sorted order) that one of them owns
+    decides: its owner leads. Both articles compute the same answer from the same
+    claims, whichever wrote first, so two near-duplicates written at once never
+    both lead. Among several leaders, the first-seen one.
+    """
+    leaders = []
+    for other_id in sorted({owners[k] for k in keys if owners.get(k) not in (None, doc_id)}):
+        other = candidates.get(other_id)
+        other_sig = neardup.decode_signature(other.get("minhash")) if other else None
+        if other is None or other_sig is None or neardup.similarity(sig, other_sig) < threshold:
+            continue
+        shared = sorted(set(keys) & set(other.get("lsh") or []))
+        decider = next((owners[k] for k in shared if owners.get(k) in (doc_id, other_id)), None)
+        if decider == other_id:
+            leaders.append(other)
+    return _first_member(leaders) if leaders else None
 
 
 @dataclass
@@ -290,6 +419,15 @@ class _Prepared:
     doc: dict[str, Any]
     signature: Optional[np.ndarray] = None
     keys: list[str] = field(default_factory=list)
+    hashed: bool = False
+
+
+class _RacesLost(_StoreDown):
+    """Other writers kept changing what a batch's items depend on (the items are spilled)."""
+
+
+# A lost race retries the items concerned with a fresh read; this many attempts, then they are spilled.
+_MAX_ATTEMPTS = 5
 
 
 class Store:
@@ -315,10 +453,12 @@ class Store:
         self.db = self.client[config.database]
         concern = parse_write_concern(config.write_concern)
         self.collections = {
-            name: self.db.get_collection(name, write_concern=concern) for name in (ARTICLES, RENTAL_ADS, VERSIONS)
+            name: self.db.get_collection(name, write_concern=concern) for name in (ARTICLES, RENTAL_ADS, VERSIONS, CLAIMS)
         }
         self.spill = spill.SpillWriter(config.spill_dir)
         self.indexes_ready = False
+        # Whether the server has $min/$max (probed by ensure_indexes).
+        self.minmax: Optional[bool] = None
 
     # -- bookkeeping -----------------------------------------------------------
     def _inc(self, name: str, n: int = 1) -> None:
@@ -334,16 +474,33 @@ class Store:
 
     # -- setup -------------------------------------------------------------------
     def ensure_indexes(self) -> bool:
-        """Create the indexes (idempotent); False (logged, counted) when the store is unreachable."""
+        """Create the indexes (idempotent) and probe for ``$min``/``$max``; False (logged,
+        counted) when the store is unreachable."""
         try:
             for name, specs in INDEXES.items():
                 for keys in specs:
                     self.collections[name].create_index(keys)
+            if self.minmax is None:
+                self.minmax = self._probe_minmax()
         except STORE_ERRORS as exc:
             logger.error("store: could not create indexes on %r: %s", self, exc)
             self._inc("index_errors")
             return False
         self.indexes_ready = True
+        return True
+
+    def _probe_minmax(self) -> bool:
+        """Whether the server applies ``$min``/``$max`` (a write to a scratch collection)."""
+        probe = self.db[PROBE]
+        probe_id = f"minmax-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            probe.update_one({"_id": probe_id}, {"$min": {"first": 1}, "$max": {"last": 1}}, upsert=True)
+        except OperationFailure as exc:
+            logger.info("store: %r rejects $min/$max (%s); seen times are written by conditional $set", self, exc)
+            return False
+        finally:
+            probe.delete_many({"_id": probe_id})
+        logger.info("store: %r: seen times are written with $min/$max", self)
         return True
 
     # -- writing -----------------------------------------------------------------
@@ -381,29 +538,41 @@ class Store:
             return
         self._inc("spilled", n)
 
-    def _write_prepared(self, prepared: list[_Prepared]) -> None:
-        batch = _Batch(self.config.threshold)
-        articles = [p for p in prepared if p.collection == ARTICLES]
-        ads = [p for p in prepared if p.collection == RENTAL_ADS]
-        for p in articles:
-            sig = neardup.signature(p.doc.get("content_text_hans") or p.doc.get("content_text"))
-            if sig is not None:
-                p.signature = sig
-                p.keys = neardup.band_keys(sig, self.config.threshold)
-        self._read_articles(batch, articles)
-        for p in articles:
+    def _write_prepared(self, prepared: list[_Prepared], planned: Optional[_Batch] = None) -> None:
+        """Read, decide, write (or write a batch already `planned` from `prepared`); items that
+        lost a race to another writer go round again."""
+        pending = prepared
+        for _ in range(_MAX_ATTEMPTS):
+            batch, planned = planned or self._plan(pending), None
+            pending = self._commit(batch)
+            if not pending:
+                return
+            self._inc("race_retries", len(pending))
+        raise _RacesLost(f"{len(pending)} items lost a race to other writers {_MAX_ATTEMPTS} times")
+
+    def _plan(self, prepared: list[_Prepared]) -> _Batch:
+        """The read phase: everything the batch's decisions need, then the decisions."""
+        batch = _Batch(self.config.threshold, prepared)
+        articles = [(i, p) for i, p in enumerate(prepared) if p.collection == ARTICLES]
+        ads = [(i, p) for i, p in enumerate(prepared) if p.collection == RENTAL_ADS]
+        for _, p in articles:
+            if not p.hashed:
+                p.hashed = True
+                sig = neardup.signature(p.doc.get("content_text_hans") or p.doc.get("content_text"))
+                if sig is not None:
+                    p.signature = sig
+                    p.keys = neardup.band_keys(sig, self.config.threshold)
+        self._read_articles(batch, [p for _, p in articles])
+        for batch.item, p in articles:
             self._decide_article(batch, p)
         if ads:
-            ids = list({p.doc["_id"] for p in ads})
+            ids = list({p.doc["_id"] for _, p in ads})
             for doc in self.collections[RENTAL_ADS].find({"_id": {"$in": ids}}):
                 batch.docs[RENTAL_ADS][doc["_id"]] = doc
-            for p in ads:
+                batch.read[RENTAL_ADS][doc["_id"]] = (doc.get("first_seen"), doc.get("last_seen"))
+            for batch.item, p in ads:
                 self._decide_ad(batch, p)
-        # Archives first, so a version is never lost between the two writes.
-        for name in (VERSIONS, ARTICLES, RENTAL_ADS):
-            self._apply(name, batch.changes[name])
-        for name, n in batch.counts.items():
-            self._inc(name, n)
+        return batch
 
     def _read_articles(self, batch: _Batch, articles: list[_Prepared]) -> None:
         if not articles:
@@ -420,7 +589,53 @@ class Store:
         for query in queries:
             for doc in col.find(query):
                 if doc["_id"] not in batch.docs[ARTICLES]:
-                    batch.know_article(doc)
+                    batch.know_article(doc, from_store=True)
+        if hashes:
+            for claim in self.collections[CLAIMS].find({"_id": {"$in": [_hash_claim(h) for h in hashes]}}):
+                batch.claims[claim["_id"]] = claim.get("owner")
+                batch.claims_read.add(claim["_id"])
+            # Owners whose document holds another content now (or is being written).
+            owners = [o for o in set(batch.claims.values()) if o and o not in batch.docs[ARTICLES]]
+            if owners:
+                for doc in col.find({"_id": {"$in": owners}}):
+                    batch.know_article(doc, from_store=True)
+
+    def _exact_home(self, batch: _Batch, doc_id: str, content_hash: Optional[str]) -> Optional[dict[str, Any]]:
+        """The article a new URL with this content is an alternate of, or None when it is a new article.
+
+        The claim on the content hash names the first writer's article (even one
+        another process has claimed and not written yet: its alternates then
+        create it, and its owner fills it in). Without a claim (documents stored
+        before claims existed) the first-seen stored copy is the home, and this
+        batch claims the hash for it.
+        """
+        if not content_hash:
+            return None
+        known = batch.docs[ARTICLES]
+        claim_id = _hash_claim(content_hash)
+        owner = batch.claims.get(claim_id)
+        if owner == doc_id:
+            return None
+        if owner is not None:
+            home = known.get(owner)
+            if home is None:
+                home = {"_id": owner}
+                batch.know_article(home)
+                batch.rely_on_claim(claim_id)
+                return home
+            if home.get("version") is None or home.get("content_hash") == content_hash:
+                batch.rely_on_claim(claim_id)
+                return home
+            # The owner serves other content now: the claim is spent; decide by the stored copies.
+        twins = [known[i] for i in batch.by_hash.get(content_hash, ()) if i != doc_id and i in known]
+        if twins:
+            home = _first_member(twins)
+            if owner is None:
+                batch.intend_claim(claim_id, home["_id"])
+            return home
+        if owner is None:
+            batch.intend_claim(claim_id, doc_id)
+        return None
 
     def _decide_article(self, batch: _Batch, p: _Prepared) -> None:
         doc = p.doc
@@ -429,10 +644,15 @@ class Store:
         known = batch.docs[ARTICLES]
         fields = {k: v for k, v in doc.items() if k not in _STORE_FIELDS}
         current = known.get(doc_id)
+        stub = None
+        if current is not None and current.get("version") is None:
+            # Alternates of this article were stored before the article itself (another
+            # writer claimed its content for it): it is still to be written.
+            stub, current = current, None
+        home_id = batch.alt_home.get(doc_id)
 
         if current is None:
-            home_id = batch.alt_home.get(doc_id)
-            if home_id is not None and home_id in known:
+            if home_id is not None and home_id != doc_id and home_id in known:
                 home = known[home_id]
                 # Same content as the home document has (or had): the same document.
                 if content_hash == home.get("content_hash") or content_hash in (home.get("past_hashes") or []):
@@ -441,9 +661,8 @@ class Store:
                     return
                 # The alternate URL now serves other content: it becomes its own document.
                 self._detach_alt(batch, home, doc_id, doc)
-            twins = [known[i] for i in batch.by_hash.get(content_hash or "", ()) if i != doc_id and i in known]
-            if content_hash and twins:
-                home = _first_member(twins)
+            home = self._exact_home(batch, doc_id, content_hash)
+            if home is not None:
                 url = doc.get("canonical_url") or doc.get("url")
                 change = batch.change(ARTICLES, home["_id"])
                 change.add_to_set("alt_urls", [url])
@@ -454,13 +673,17 @@ class Store:
                 self._touch(batch, home, when)
                 batch.count("alt_urls")
                 return
-            self._insert_article(batch, p, fields, when)
+            self._insert_article(batch, p, fields, when, stub)
             return
 
+        if home_id is not None and home_id != doc_id and home_id in known:
+            # Its own document and listed as another's alternate (left by a lost race): keep the document.
+            self._detach_alt(batch, known[home_id], doc_id, doc)
         change = batch.change(ARTICLES, doc_id)
         newer = when >= (current.get("crawled_at") or "")
         if not content_hash or current.get("content_hash") == content_hash:
             if newer:
+                self._guard_content(batch, change, doc_id)
                 change.sets.update(fields)
                 current.update(fields)
             self._touch(batch, current, when)
@@ -475,7 +698,9 @@ class Store:
         change.add_to_set("past_hashes", [current.get("content_hash") if newer else content_hash])
         past.append(current.get("content_hash") if newer else content_hash)
         if newer:
-            # New content: archive the current one, then take the item's.
+            # New content: archive the current one, then take the item's — only if the
+            # stored content is still the one read (another writer may have replaced it).
+            self._guard_content(batch, change, doc_id)
             self._archive(batch, current, current, superseded_at=when)
             batch.forget_article_keys(current)
             fields.update(self._near_dup_fields(p))
@@ -485,6 +710,8 @@ class Store:
             current["version"] = int(current.get("version") or 1) + 1
             batch.know_article(current)
             self._touch(batch, current, when)
+            if p.signature is not None:
+                batch.band_claims.append(_BandClaim(doc_id, p.keys, p.signature, False, batch.item))
             batch.count("updated")
         else:
             # Older content arriving late (e.g. from a spill file): history only.
@@ -492,18 +719,28 @@ class Store:
             self._touch(batch, current, when)
         batch.count("versions")
 
-    def _insert_article(self, batch: _Batch, p: _Prepared, fields: dict[str, Any], when: str) -> None:
+    @staticmethod
+    def _guard_content(batch: _Batch, change: _Change, doc_id: str) -> None:
+        read = batch.read[ARTICLES].get(doc_id)
+        if read is not None and not change.new:
+            change.guard.setdefault("content_hash", read[2])
+
+    def _insert_article(self, batch: _Batch, p: _Prepared, fields: dict[str, Any], when: str,
+                        stub: Optional[dict[str, Any]] = None) -> None:
         doc_id = p.doc["_id"]
         group = self._near_dup_group(batch, p)
         new_doc = dict(fields)
         new_doc.update(self._near_dup_fields(p))
-        new_doc.update({"_id": doc_id, "dup_group": group or doc_id, "version": 1, "alt_urls": [], "alt_ids": [],
+        new_doc.update({"_id": doc_id, "dup_group": group or doc_id, "version": 1,
+                        "alt_urls": list((stub or {}).get("alt_urls") or []), "alt_ids": list((stub or {}).get("alt_ids") or []),
                         "first_seen": when, "last_seen": when})
         change = batch.change(ARTICLES, doc_id, new=True)
         change.sets.update({k: v for k, v in new_doc.items() if k not in ("_id", "first_seen", "last_seen", "alt_urls", "alt_ids")})
         change.set_on_insert.update({"alt_urls": [], "alt_ids": [], "past_hashes": []})
         change.touch(when)
         batch.know_article(new_doc)
+        if p.signature is not None:
+            batch.band_claims.append(_BandClaim(doc_id, p.keys, p.signature, group is None, batch.item))
         batch.count("inserted")
         if group:
             batch.count("near_dups")
@@ -544,6 +781,10 @@ class Store:
         change.add.pop("alt_ids", None)
         change.add.pop("alt_urls", None)
         change.sets.update({"alt_ids": home["alt_ids"], "alt_urls": home["alt_urls"]})
+        read = batch.read[ARTICLES].get(home["_id"])
+        if read is not None and not change.new:
+            # The lists are rewritten whole ($pull is not on every server): only over the lists read.
+            change.guard.setdefault("alt_ids", read[3])
         batch.alt_home.pop(alt_id, None)
 
     def _archive(self, batch: _Batch, article: dict[str, Any], content: dict[str, Any], superseded_at: Optional[str]) -> None:
@@ -579,11 +820,172 @@ class Store:
             batch.count("updated")
         self._touch(batch, current, when, RENTAL_ADS)
 
-    def _apply(self, name: str, changes: dict[str, _Change]) -> None:
+    # -- the write phase -------------------------------------------------------------
+    def _commit(self, batch: _Batch) -> list[_Prepared]:
+        """Write a decided batch; the items that lost a race (to be decided again).
+
+        Order: content-hash claims (an article is only inserted by the claim's
+        winner); archives (a superseded content is never lost); conditional
+        article updates one by one (content changes, rewritten alternate lists);
+        the other article and ad updates in one bulk; band-key claims of the new
+        articles and the group corrections they call for; on a server without
+        ``$min``/``$max``, the conditional seen-time updates.
+        """
+        minmax = self.minmax is not False
+        lost = self._claim_hashes(batch)
+        lost, dropped = batch.lost_closure(lost)
+        upserted: dict[str, set[str]] = {ARTICLES: set(), RENTAL_ADS: set()}
+
+        versions = {i: c for i, c in batch.changes[VERSIONS].items() if (VERSIONS, i) not in dropped}
+        self._apply(VERSIONS, versions, minmax)
+
+        articles = self.collections[ARTICLES]
+        for doc_id, change in batch.changes[ARTICLES].items():
+            if change.guard and (ARTICLES, doc_id) not in dropped:
+                result = articles.update_one({"_id": doc_id, **change.guard}, change.update_spec(minmax))
+                if not result.matched_count:
+                    lost |= change.items
+        lost, dropped = batch.lost_closure(lost)
+
+        plain = {i: c for i, c in batch.changes[ARTICLES].items() if not c.guard and (ARTICLES, i) not in dropped}
+        new_lost, upserted[ARTICLES] = self._apply_articles(plain, minmax)
+        lost, dropped = batch.lost_closure(lost | new_lost)
+        ads = {i: c for i, c in batch.changes[RENTAL_ADS].items() if (RENTAL_ADS, i) not in dropped}
+        upserted[RENTAL_ADS] = self._apply(RENTAL_ADS, ads, minmax)
+
+        self._claim_bands(batch, lost, minmax)
+        if not minmax:
+            self._apply_time_guards(batch, dropped, upserted)
+        for item, counts in batch.item_counts.items():
+            if item not in lost:
+                for name, n in counts.items():
+                    self._inc(name, n)
+        return [batch.items[i] for i in sorted(lost)]
+
+    def _claim_hashes(self, batch: _Batch) -> set[int]:
+        """Take the content-hash claims the batch's decisions rest on; the items whose claim another writer won."""
+        intents = {cid: v for cid, v in batch.hash_intents.items() if cid not in batch.claims_read}
+        if not intents:
+            return set()
+        claims = self.collections[CLAIMS]
+        order = list(intents)
+        requests = [UpdateOne({"_id": cid}, {"$setOnInsert": {"owner": intents[cid][0]}}, upsert=True) for cid in order]
+        won = set(claims.bulk_write(requests, ordered=False).upserted_ids)
+        taken = [order[i] for i in range(len(order)) if i not in won]
+        lost: set[int] = set()
+        if taken:
+            for claim in claims.find({"_id": {"$in": taken}}):
+                owner, items = intents[claim["_id"]]
+                if claim.get("owner") != owner:  # (the same owner: this batch's own replay)
+                    lost |= items
+        return lost
+
+    def _apply_articles(self, changes: dict[str, _Change], minmax: bool) -> tuple[set[int], set[str]]:
+        """Write unconditional article updates; (items to retry, `_id`s inserted).
+
+        A new article is written only while no other writer's article (one with a
+        ``version``) has that `_id`: if one appeared since the read, the item is
+        decided again (it becomes a content change or a recrawl of it).
+        """
         if not changes:
+            return set(), set()
+        col = self.collections[ARTICLES]
+        entries = []
+        for doc_id, change in changes.items():
+            query: dict[str, Any] = {"_id": doc_id}
+            if change.new:
+                query["version"] = {"$exists": False}
+            entries.append((doc_id, change, UpdateOne(query, change.update_spec(minmax), upsert=True)))
+        try:
+            result = col.bulk_write([e[2] for e in entries], ordered=False)
+            return set(), {entries[i][0] for i in result.upserted_ids}
+        except (DuplicateKeyError, BulkWriteError) as exc:
+            if not _only_duplicate_keys(exc):
+                raise
+        # An insert met another writer's article. What else the bulk wrote depends on the
+        # server (MongoDB goes on, jongodb stops, the embedded store rolls back), so: new
+        # articles found stored are retried, everything else is written again (idempotent).
+        new_ids = [doc_id for doc_id, change, _ in entries if change.new]
+        stored = {d["_id"] for d in col.find({"_id": {"$in": new_ids}}) if d.get("version") is not None}
+        lost: set[int] = set()
+        inserted: set[str] = set()
+        for doc_id, change, request in entries:
+            if change.new and doc_id in stored:
+                lost |= change.items
+                continue
+            try:
+                res = col.update_one(request._filter, request._doc, upsert=True)
+            except DuplicateKeyError:
+                lost |= change.items
+                continue
+            if res.upserted_id is not None:
+                inserted.add(doc_id)
+        return lost, inserted
+
+    def _claim_bands(self, batch: _Batch, lost: set[int], minmax: bool) -> None:
+        """Claim the band keys of the articles written; a self-led article that another writer's
+        near-duplicate leads (``group_leader``) joins that article's group."""
+        entries = [c for c in batch.band_claims if c.item not in lost]
+        if not entries:
             return
-        requests = [UpdateOne({"_id": doc_id}, change.update_spec(), upsert=True) for doc_id, change in changes.items()]
-        self.collections[name].bulk_write(requests, ordered=False)
+        claims = self.collections[CLAIMS]
+        requests, claim_ids, owners_by_request = [], [], []
+        for entry in entries:
+            for key in entry.keys:
+                requests.append(UpdateOne({"_id": _band_claim(key)}, {"$setOnInsert": {"owner": entry.doc_id}}, upsert=True))
+                claim_ids.append(_band_claim(key))
+                owners_by_request.append(entry.doc_id)
+        won = claims.bulk_write(requests, ordered=False).upserted_ids
+        owners = {claim_ids[i]: owners_by_request[i] for i in won}
+        unknown = [cid for cid in dict.fromkeys(claim_ids) if cid not in owners]
+        if unknown:
+            for claim in claims.find({"_id": {"$in": unknown}}):
+                owners[claim["_id"]] = claim.get("owner")
+        known = batch.docs[ARTICLES]
+        for entry in entries:
+            if not entry.self_led:
+                continue
+            key_owners = {k: owners.get(_band_claim(k)) for k in entry.keys}
+            others = {o for o in key_owners.values() if o and o != entry.doc_id}
+            if not others:
+                continue
+            missing = [o for o in others if o not in known or known[o].get("minhash") is None]
+            if missing:
+                for doc in self.collections[ARTICLES].find({"_id": {"$in": missing}}):
+                    known[doc["_id"]] = doc
+            leader = group_leader(entry.doc_id, entry.keys, entry.signature, key_owners, known, self.config.threshold)
+            mine = known.get(entry.doc_id, {})
+            group = (leader or {}).get("dup_group") or (leader or {}).get("_id")
+            if leader is None or group == mine.get("dup_group"):
+                continue
+            # Only while it still leads its own group (as it was written).
+            result = self.collections[ARTICLES].update_one({"_id": entry.doc_id, "dup_group": entry.doc_id},
+                                                           {"$set": {"dup_group": group}})
+            if result.matched_count:
+                mine["dup_group"] = group
+                batch.item_counts.setdefault(entry.item, {})
+                batch.item_counts[entry.item]["near_dups"] = batch.item_counts[entry.item].get("near_dups", 0) + 1
+
+    def _apply_time_guards(self, batch: _Batch, dropped: set[tuple[str, str]], upserted: dict[str, set[str]]) -> None:
+        """Seen times on a server without ``$min``/``$max``: conditional ``$set``s, each only
+        moving a time outwards, so concurrent writers end at the min/max whatever their order."""
+        for name in (ARTICLES, RENTAL_ADS):
+            requests: list[UpdateOne] = []
+            for doc_id, change in batch.changes[name].items():
+                if (name, doc_id) in dropped or doc_id in upserted[name]:
+                    continue  # not written, or inserted with these times
+                requests.extend(change.time_guards(doc_id, None if change.new else batch.read[name].get(doc_id)))
+            if requests:
+                self.collections[name].bulk_write(requests, ordered=False)
+
+    def _apply(self, name: str, changes: dict[str, _Change], minmax: bool = True) -> set[str]:
+        """Upsert each change by `_id` in one unordered bulk; the `_id`s inserted."""
+        if not changes:
+            return set()
+        ids = list(changes)
+        requests = [UpdateOne({"_id": doc_id}, changes[doc_id].update_spec(minmax), upsert=True) for doc_id in ids]
+        result = self.collections[name].bulk_write(requests, ordered=False)
+        return {ids[i] for i in result.upserted_ids}
 
     # -- recovery ------------------------------------------------------------------
     def recover(self) -> int:

@@ -16,7 +16,14 @@ anything else scans), ``count_documents``, ``estimated_document_count``,
 ``insert_one``, ``update_one`` (``upsert``, every montydb update operator),
 ``replace_one``, ``delete_many``, ``create_index``, ``bulk_write`` (pymongo
 ``UpdateOne``/``InsertOne``/``ReplaceOne``; applied one by one inside one
-transaction). Projections keep the listed top-level fields only.
+transaction, all or nothing; the result has ``upserted_ids`` as pymongo's).
+Projections keep the listed top-level fields only.
+
+Each write (``bulk_write`` included) is one SQLite ``BEGIN IMMEDIATE``
+transaction, so single-document operations are atomic between processes as
+in MongoDB: an upsert by `_id` with ``$setOnInsert`` inserts once, an update
+whose filter holds a condition applies only while the condition holds, and a
+second insert of an `_id` raises ``DuplicateKeyError``.
 """
 from __future__ import annotations
 
@@ -85,7 +92,24 @@ def _lookup_values(cond: Any) -> Optional[list[Any]]:
     return None
 
 
-_FAST_OPERATORS = {"$set", "$setOnInsert", "$addToSet", "$inc"}
+_FAST_OPERATORS = {"$set", "$setOnInsert", "$addToSet", "$inc", "$min", "$max"}
+
+
+def _comparable(a: Any, b: Any) -> bool:
+    """Whether Python's order of a and b is MongoDB's: both strings, or both numbers."""
+    if isinstance(a, str) and isinstance(b, str):
+        return True
+    numbers = (int, float)
+    return all(isinstance(v, numbers) and not isinstance(v, bool) for v in (a, b))
+
+
+def _minmax_is_simple(doc: Mapping[str, Any], update: Mapping[str, Any]) -> bool:
+    # Mixed types (or null) compare by BSON type order: leave those to montydb.
+    for op in ("$min", "$max"):
+        for key, value in (update.get(op) or {}).items():
+            if key in doc and not _comparable(doc[key], value):
+                return False
+    return True
 
 
 def _apply_update(doc: dict[str, Any], update: Mapping[str, Any], inserting: bool) -> bool:
@@ -97,7 +121,7 @@ def _apply_update(doc: dict[str, Any], update: Mapping[str, Any], inserting: boo
     """
     simple = set(update) <= _FAST_OPERATORS and all(
         isinstance(ops, Mapping) and all("." not in k and not k.startswith("$") for k in ops) for ops in update.values()
-    )
+    ) and _minmax_is_simple(doc, update)
     if not simple:
         walker = FieldWalker(doc)
         changed = bool(Updator(dict(update))(walker, do_insert=inserting))
@@ -113,6 +137,12 @@ def _apply_update(doc: dict[str, Any], update: Mapping[str, Any], inserting: boo
             doc[key] = value
     for key, value in (update.get("$inc") or {}).items():
         doc[key] = (doc.get(key) or 0) + value
+    for key, value in (update.get("$min") or {}).items():
+        if key not in doc or value < doc[key]:
+            doc[key] = value
+    for key, value in (update.get("$max") or {}).items():
+        if key not in doc or value > doc[key]:
+            doc[key] = value
     for key, value in (update.get("$addToSet") or {}).items():
         values = value["$each"] if isinstance(value, Mapping) and "$each" in value else [value]
         current = doc.get(key)
@@ -142,6 +172,7 @@ class _BulkResult:
         self.matched_count = 0
         self.modified_count = 0
         self.upserted_count = 0
+        self.upserted_ids: dict[int, Any] = {}
         self.acknowledged = True
 
     @property
@@ -351,6 +382,8 @@ class EmbeddedCollection:
             return self._update_one(filter, update, upsert)
 
     def _update_one(self, filter: Mapping[str, Any], update: Mapping[str, Any], upsert: bool) -> _Result:
+        if upsert and set(filter) == {"_id"} and set(update) == {"$setOnInsert"} and not isinstance(filter["_id"], Mapping):
+            return self._insert_if_absent(filter["_id"], update["$setOnInsert"])
         found = self._matching(filter)
         if found:
             doc = found[0]
@@ -366,6 +399,15 @@ class EmbeddedCollection:
         _apply_update(seed, update, inserting=True)
         self._store(seed, new=True)
         return _Result(upserted_id=seed["_id"])
+
+    def _insert_if_absent(self, doc_id: Any, fields: Mapping[str, Any]) -> _Result:
+        """An upsert by `_id` with only ``$setOnInsert`` (a claim): one ``INSERT OR IGNORE``."""
+        doc = {"_id": doc_id, **fields}
+        cursor = self._conn.execute("INSERT OR IGNORE INTO docs (coll, id, doc) VALUES (?,?,?)", (self.name, str(doc_id), _encode(doc)))
+        if cursor.rowcount:
+            self._index_doc(doc)
+            return _Result(upserted_id=doc_id)
+        return _Result(matched=1)
 
     def replace_one(self, filter: Mapping[str, Any], replacement: Mapping[str, Any], upsert: bool = False) -> _Result:
         with self.database.transaction():
@@ -396,7 +438,7 @@ class EmbeddedCollection:
         """Apply pymongo write models one by one in one transaction (all or nothing)."""
         result = _BulkResult()
         with self.database.transaction():
-            for request in requests:
+            for index, request in enumerate(requests):
                 # pymongo's write models expose their arguments only as these attributes.
                 if isinstance(request, UpdateOne):
                     res = self._update_one(request._filter, request._doc, bool(request._upsert))
@@ -410,7 +452,9 @@ class EmbeddedCollection:
                     raise TypeError(f"unsupported bulk request {request!r}")
                 result.matched_count += res.matched_count
                 result.modified_count += res.modified_count
-                result.upserted_count += int(res.upserted_id is not None)
+                if res.upserted_id is not None:
+                    result.upserted_count += 1
+                    result.upserted_ids[index] = res.upserted_id
         return result
 
     def drop(self) -> None:
