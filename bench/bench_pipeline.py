@@ -1,6 +1,6 @@
 """Full-pipeline throughput: replay a large generated set through parse, clean, dedupe and store.
 
-    .venv/bin/python bench/bench_pipeline.py [--posts 5000] [--work /tmp/kspider-bench] [--skip-jongodb]
+    .venv/bin/python bench/bench_pipeline.py [--posts 5000] [--work /tmp/kspider-bench] [--stores embedded,jongodb]
 
 Generates the set (bench/gen_replay_set.py), then runs ``scrapy crawl 021cf``
 from its listing chain into the embedded store and into jongodb (the npm test
@@ -42,11 +42,11 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _wait_rss(proc: subprocess.Popen[Any]) -> tuple[int, int]:
-    """(exit status, peak RSS in MiB) of one child, from wait4's rusage (Linux: ru_maxrss in KiB)."""
+def _wait_rss(proc: subprocess.Popen[Any]) -> tuple[int, int, float]:
+    """(exit status, peak RSS in MiB, CPU seconds) of one child, from wait4's rusage (Linux: ru_maxrss in KiB)."""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss // 1024
+    return proc.returncode, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime
 
 
 def run_crawl(label: str, set_dir: Path, start_url: str, work: Path, workers: int,
@@ -84,6 +84,9 @@ def run_crawl(label: str, set_dir: Path, start_url: str, work: Path, workers: in
         "pages_per_s_wall": round(pages / wall, 1), "items_per_s_wall": round(items / wall, 1),
         "pages_per_s_crawl": round(pages / elapsed, 1) if elapsed else None,
         "peak_rss_mib": [r[1] for r in results],
+        # CPU per page (user + system, all workers): what the pipeline costs, whatever the core count.
+        "cpu_s": round(sum(r[2] for r in results), 1),
+        "cpu_ms_per_page": round(1000 * sum(r[2] for r in results) / pages, 1) if pages else None,
     }
     print(json.dumps(row, ensure_ascii=False), flush=True)
     return row
@@ -104,14 +107,16 @@ def scrapy_bench(seconds: int = 10) -> Optional[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=5000)
+    parser.add_argument("--chains", type=int, default=10, help="listing chains in the set (frontier width)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "kspider-bench")
-    parser.add_argument("--skip-jongodb", action="store_true")
+    parser.add_argument("--stores", default="embedded,jongodb",
+                        help="comma-separated: embedded, jongodb (jongodb scans its collections: slow past ~2,000 posts)")
     args = parser.parse_args()
 
     set_dir = args.work / "set"
-    info = generate(set_dir, args.posts)
+    info = generate(set_dir, args.posts, chains=args.chains)
     print(json.dumps({"replay_set": str(set_dir), **info}, ensure_ascii=False), flush=True)
-    start_url = info["start_url"]
+    start_url = info["start_urls"]
 
     from tests.conftest import JONGODB_BIN, JongoServer
     from tests.test_distributed import _free_port
@@ -129,9 +134,11 @@ def main() -> None:
     try:
         reference = scrapy_bench()
         print(json.dumps({"run": "scrapy bench (stock settings, 10 s)", "pages_per_min": reference}), flush=True)
-        rows.append(run_crawl("embedded, 1 worker", set_dir, start_url, args.work / "emb1", 1))
-        rows.append(run_crawl("embedded, 2 workers", set_dir, start_url, args.work / "emb2", 2, redis_url=redis_url))
-        if not args.skip_jongodb and JONGODB_BIN.exists():
+        stores = set(args.stores.split(","))
+        if "embedded" in stores:
+            rows.append(run_crawl("embedded, 1 worker", set_dir, start_url, args.work / "emb1", 1))
+            rows.append(run_crawl("embedded, 2 workers", set_dir, start_url, args.work / "emb2", 2, redis_url=redis_url))
+        if "jongodb" in stores and JONGODB_BIN.exists():
             jongo = JongoServer().start()
             rows.append(run_crawl("jongodb, 1 worker", set_dir, start_url, args.work / "jon1", 1, mongo_uri=jongo.uri))
             rows.append(run_crawl("jongodb, 2 workers", set_dir, start_url, args.work / "jon2", 2,
@@ -147,7 +154,7 @@ def main() -> None:
         for row in rows:
             print(f"{row['run']:<22} {row['pages_per_s_wall']:>7.1f} pages/s  {row['items_per_s_wall']:>7.1f} items/s "
                   f"(wall {row['wall_s']} s)  ratio to scrapy bench {row['pages_per_s_wall'] / ref_s:.2f}  "
-                  f"peak RSS {row['peak_rss_mib']} MiB")
+                  f"peak RSS {row['peak_rss_mib']} MiB  CPU {row['cpu_ms_per_page']} ms/page")
 
 
 if __name__ == "__main__":

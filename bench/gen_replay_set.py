@@ -4,8 +4,8 @@
 
 OUT_DIR gets two sets: ``021cf/`` (a copy of fixtures/021cf, so every page the
 templates link to is served) and ``bench/`` (the generated pages, all on
-kunshanmaigao.021cf.cn): a listing chain ``/index.php/category-900.html``,
-``category-900_2.html`` … (the category-3 page as template, 10 posts per page)
+kunshanmaigao.021cf.cn): ``--chains`` listing chains ``/index.php/category-900.html``,
+``category-900_2.html`` …, ``category-901.html`` … (the category-3 page as template, 5 posts per page)
 and ``--posts`` post pages ``/index.php/post/<100000+n>.html`` built from the
 host's 10 post pages:
 
@@ -16,7 +16,7 @@ host's 10 post pages:
 - 8 % near-duplicates (a copy of an earlier generated post with one paragraph
   changed) and 2 % exact reposts (same body under another URL: alt_urls).
 
-Deterministic for a given seed. Prints the start URL and the page counts.
+Deterministic for a given seed. Prints the start URLs (comma-separated, for ``-a urls=``) and the page counts.
 """
 from __future__ import annotations
 
@@ -110,8 +110,8 @@ def relocate(html: bytes, template_id: str, post_id: int) -> bytes:
     return html.replace(f"/index.php/post/{template_id}.html".encode(), f"/index.php/post/{post_id}.html".encode())
 
 
-def build_listing(template: str, page: int, pages: int, post_ids: list[int]) -> bytes:
-    """A category-900 listing page: the template's post links replaced by ``post_ids``."""
+def build_listing(template: str, category: int, page: int, pages: int, post_ids: list[int]) -> bytes:
+    """Page ``page`` of listing chain ``category``: the template's post links replaced by ``post_ids``."""
     found = re.findall(r"/index\.php/post/(\d+)\.html", template)
     main_list = [pid for pid in dict.fromkeys(found) if found.count(pid) >= 3][:PER_LISTING]
     mapping = {old: str(post_ids[i]) for i, old in enumerate(main_list) if i < len(post_ids)}
@@ -119,13 +119,17 @@ def build_listing(template: str, page: int, pages: int, post_ids: list[int]) -> 
     mapping.update({old: str(post_ids[0]) for old in main_list if old not in mapping})
     html = re.sub(r"/index\.php/post/(\d+)\.html",
                   lambda m: f"/index.php/post/{mapping.get(m.group(1), m.group(1))}.html", template)
-    this_url = "/index.php/category-900.html" if page == 1 else f"/index.php/category-900_{page}.html"
-    next_url = f"/index.php/category-900_{page + 1}.html" if page < pages else this_url
+    this_url = listing_path(category, page)
+    next_url = listing_path(category, page + 1) if page < pages else this_url
     html = html.replace("/index.php/category-3_2.html", next_url).replace("/index.php/category-3.html", this_url)
     return html.encode("utf-8")
 
 
-def generate(out: Path, posts: int, seed: int = 11) -> dict[str, Any]:
+def listing_path(category: int, page: int) -> str:
+    return f"/index.php/category-{category}.html" if page == 1 else f"/index.php/category-{category}_{page}.html"
+
+
+def generate(out: Path, posts: int, seed: int = 11, chains: int = 10) -> dict[str, Any]:
     rng = random.Random(seed)
     templates, pool = load_templates()
     if out.exists():
@@ -163,16 +167,22 @@ def generate(out: Path, posts: int, seed: int = 11) -> dict[str, Any]:
             counts["listing_posts"] += 1
         add(f"index.php/post/{FIRST_ID + n}.html", relocate(html, template_id, FIRST_ID + n))
     listing_template = (TEMPLATES / HOST / LISTING_TEMPLATE).read_text(encoding="utf-8")
-    pages = (posts + PER_LISTING - 1) // PER_LISTING
-    for page in range(1, pages + 1):
-        ids = [FIRST_ID + i for i in range((page - 1) * PER_LISTING, min(posts, page * PER_LISTING))]
-        path = "index.php/category-900.html" if page == 1 else f"index.php/category-900_{page}.html"
-        add(path, build_listing(listing_template, page, pages, ids))
+    # Several listing chains (categories 900, 901, …), as a site has several categories: one chain
+    # is a frontier one listing page wide, which no number of workers can crawl in parallel.
+    chains = max(1, min(chains, posts))
+    total_pages = 0
+    for chain in range(chains):
+        ids_of_chain = [FIRST_ID + n for n in range(chain, posts, chains)]
+        pages = (len(ids_of_chain) + PER_LISTING - 1) // PER_LISTING
+        for page in range(1, pages + 1):
+            ids = ids_of_chain[(page - 1) * PER_LISTING : page * PER_LISTING]
+            add(listing_path(900 + chain, page).lstrip("/"), build_listing(listing_template, 900 + chain, page, pages, ids))
+        total_pages += pages
     with open(bench / "manifest.jsonl", "w", encoding="utf-8") as fh:
         for line in manifest:
             fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-    counts["listing_pages"] = pages
-    counts["start_url"] = f"http://{HOST}/index.php/category-900.html"
+    counts["listing_pages"] = total_pages
+    counts["start_urls"] = ",".join(f"http://{HOST}{listing_path(900 + c, 1)}" for c in range(chains))
     return counts
 
 
@@ -181,8 +191,9 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--posts", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--chains", type=int, default=10, help="listing chains (categories 900…)")
     args = parser.parse_args()
-    print(json.dumps(generate(args.out, args.posts, args.seed), ensure_ascii=False))
+    print(json.dumps(generate(args.out, args.posts, args.seed, args.chains), ensure_ascii=False))
 
 
 if __name__ == "__main__":
