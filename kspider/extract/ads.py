@@ -87,8 +87,10 @@ def _t2s() -> Any:
 _DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―－﹣−"})
 
 
+@lru_cache(maxsize=8192)
 def _analysis_text(text: str) -> str:
-    """NFKC + Simplified script + one kind of dash: the form all rules run on."""
+    """NFKC + Simplified script + one kind of dash: the form all rules run on.
+    (Cached: an agency's contact and ad lines come back on page after page.)"""
     text = unicodedata.normalize("NFKC", text or "").translate(_DASHES)
     text = _t2s().convert(text)
     # 1,100平 → 1100平 (thousands separators inside numbers)
@@ -700,6 +702,22 @@ def _line_is_adlike(line: str) -> bool:
     )
 
 
+_SEVEN_DIGITS = re.compile(r"(?:[0-9０-９]\D{0,3}){7}")
+
+
+class _LazyLines:
+    """``_analysis_text`` of each line, computed on first use."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.done: dict[int, str] = {}
+
+    def __getitem__(self, index: int) -> str:
+        if index not in self.done:
+            self.done[index] = _analysis_text(self.lines[index])
+        return self.done[index]
+
+
 def find_inline_ads(text: str) -> list[str]:
     """Raw text of each ad block inside a post body (lines joined by "\\n"), in order.
 
@@ -710,10 +728,15 @@ def find_inline_ads(text: str) -> list[str]:
     if not text or not isinstance(text, str):
         return []
     lines = [line.strip() for line in text.split("\n")]
-    analysed = [_analysis_text(line) for line in lines]
+    # Only contact lines (and the few lines above them) are analysed: most of a body is
+    # neither, and a line without seven digits cannot hold a phone number.
+    analysed = _LazyLines(lines)
     blocks: list[str] = []
     used_until = -1
-    for index, line in enumerate(analysed):
+    for index, raw_line in enumerate(lines):
+        if not raw_line or not _SEVEN_DIGITS.search(raw_line):
+            continue
+        line = analysed[index]
         if not line or not extract_phones(line) or not _line_is_adlike(line):
             continue
         members = [index]
