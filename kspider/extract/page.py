@@ -27,32 +27,54 @@ def as_selector(page: Union[str, Selector]) -> Selector:
     return page if isinstance(page, Selector) else Selector(text=page or "<html></html>")
 
 
-def node_text(sel: Selector) -> str:
-    """All text under a node, whitespace-normalized."""
-    return normalize_text(" ".join(sel.xpath(".//text()").getall()))
+def _element(node: Any) -> Any:
+    """The lxml element of a parsel Selector (or the element itself)."""
+    return node.root if isinstance(node, Selector) else node
 
 
-def first_text(sel: Selector, css: str) -> Optional[str]:
+def node_text(sel: Any) -> str:
+    """All text under a node (Selector or lxml element), whitespace-normalized."""
+    root = _element(sel)
+    if isinstance(root, str):
+        return normalize_text(root)
+    return normalize_text(" ".join(root.itertext()))
+
+
+def select(sel: Any, css: str) -> list[Any]:
+    """lxml elements matching ``css`` under a node, in document order. Faster than parsel's
+    ``.css()``: the selector is compiled once and no Selector objects are built."""
+    root = _element(sel)
+    if not hasattr(root, "iter"):
+        return []
+    return css_matcher(css)(root)
+
+
+def first_text(sel: Any, css: str) -> Optional[str]:
     """The text of the first node matching ``css``; None when there is none or it is empty."""
-    node = sel.css(css)
-    if not node:
+    nodes = select(sel, css)
+    if not nodes:
         return None
-    value = node_text(node[0])
+    value = node_text(nodes[0])
     return value or None
 
 
-def abs_links(sel: Selector, css: str, base_url: str, never_follow: Optional[re.Pattern[str]] = None) -> list[str]:
+def abs_links(sel: Any, css: str, base_url: str, never_follow: Optional[re.Pattern[str]] = None) -> list[str]:
     """Absolute hrefs of the ``a`` elements matching ``css`` (or inside the elements matching it),
     in page order, each once; empty hrefs and those matching ``never_follow`` skipped."""
     out: list[str] = []
-    for href in sel.css(css).xpath("descendant-or-self::a/@href").getall():
-        href = href.strip()
-        # A bare fragment ("#", "#top") points back into the same page.
-        if not href or href.startswith("#") or (never_follow is not None and never_follow.search(href)):
-            continue
-        url = urljoin(base_url, href)
-        if url not in out:
-            out.append(url)
+    seen_anchors: set[Any] = set()
+    for node in select(sel, css):
+        for anchor in node.iter("a"):
+            if anchor in seen_anchors:
+                continue
+            seen_anchors.add(anchor)
+            href = (anchor.get("href") or "").strip()
+            # A bare fragment ("#", "#top") points back into the same page.
+            if not href or href.startswith("#") or (never_follow is not None and never_follow.search(href)):
+                continue
+            url = urljoin(base_url, href)
+            if url not in out:
+                out.append(url)
     return out
 
 
@@ -67,14 +89,14 @@ def detached_body(sel: Selector, body_css: Iterable[str], non_body_css: Iterable
     with every descendant matching one of ``non_body_css`` removed."""
     node = None
     for css in body_css:
-        found = sel.css(css)
+        found = select(sel, css)
         if found:
             node = found[0]
             break
     if node is None:
         return None
     # A deep copy of the parsed node: no serializing and re-parsing the body.
-    element = copy.deepcopy(node.root)
+    element = copy.deepcopy(node)
     element.tail = None
     for css in non_body_css:
         for bad in css_matcher(css)(element):

@@ -22,7 +22,7 @@ from kspider.extract.counters import parse_count
 from kspider.extract.dates import parse_date
 from kspider.extract.html import body_blocks
 from kspider.extract.page import as_selector as _sel
-from kspider.extract.page import abs_links, detached_body, finish_body  # noqa: F401  (finish_body: used by the 021cf spider)
+from kspider.extract.page import abs_links, detached_body, finish_body, select  # noqa: F401  (finish_body: used by the 021cf spider)
 from kspider.extract.page import first_text as _first_text
 from kspider.extract.page import node_text as _text
 from kspider.extract.text import normalize_text
@@ -80,13 +80,13 @@ class PostPage:
 
 
 def _info(sel: Selector) -> dict[str, Any]:
-    info = sel.css("div.post div.info, div.info")
+    info = select(sel, "div.post div.info, div.info")
     out: dict[str, Any] = {"author": None, "published_raw": None, "category": None, "views": None, "comments": None}
     if not info:
         return out
     info = info[0]
     out["author"] = _first_text(info, "span.user")
-    date_node = info.css("span.date, time.datetime, span.time")
+    date_node = select(info, "span.date, time.datetime, span.time")
     if date_node:
         out["published_raw"] = _text(date_node[0]) or None
     out["category"] = _first_text(info, "span.cate")
@@ -98,17 +98,17 @@ def _info(sel: Selector) -> dict[str, Any]:
 
 
 def _breadcrumbs(sel: Selector) -> list[str]:
-    crumbs = [normalize_text(t) for t in sel.css("div.sitemap a::text").getall()]
+    crumbs = [_text(a) for a in select(sel, "div.sitemap a")]
     return [c for c in crumbs if c and c not in ("首页", "首頁", "Home")]
 
 
 def _site_name(sel: Selector) -> Optional[str]:
-    notice = " ".join(sel.css("div.copynotice ::text").getall())
+    notice = " ".join(_text(n) for n in select(sel, "div.copynotice"))
     found = SITE_NAME_IN_NOTICE.search(normalize_text(notice))
     if found:
         return found.group(1)
     # Fallback: the page <title> is "POST TITLE_SITE NAME" (or with - or |).
-    title = normalize_text(sel.css("title::text").get() or "")
+    title = _first_text(sel, "title") or ""
     parts = [p for p in TITLE_SEPARATORS.split(title) if p]
     return parts[-1] if len(parts) > 1 else None
 
@@ -124,7 +124,7 @@ def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "A
     sel = _sel(page)
     title = _first_text(sel, "div.post h1") or _first_text(sel, "h1")
     if not title:
-        raw_title = normalize_text(sel.css("title::text").get() or "")
+        raw_title = _first_text(sel, "title") or ""
         title = TITLE_SEPARATORS.split(raw_title)[0] if raw_title else None
     info = _info(sel)
     breadcrumbs = _breadcrumbs(sel)
@@ -137,13 +137,13 @@ def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "A
     kept_ids = {id(b) for b in kept}
     dropped = [b for b in all_blocks if id(b) not in kept_ids]
 
-    canonical = sel.css('link[rel="canonical"]::attr(href)').get()
+    canonical = next((link.get("href") for link in select(sel, 'link[rel="canonical"]') if link.get("href")), None)
     fields: dict[str, Any] = {
         "title": title,
         "author": info["author"],
         "category": info["category"] or (breadcrumbs[-1] if breadcrumbs else None),
         "breadcrumbs": breadcrumbs,
-        "tags": [t for t in (normalize_text(x) for x in sel.css("div.tags a::text").getall()) if t],
+        "tags": [t for t in (_text(a) for a in select(sel, "div.tags a")) if t],
         "published_raw": info["published_raw"],
         "published_at": published.iso if published else None,
         "date_precision": published.precision if published else None,
