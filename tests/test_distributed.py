@@ -402,7 +402,7 @@ def test_store_race_two_processes_store_one_repost_twice(two_writers: tuple[Stor
 
 def test_store_race_near_duplicates_written_at_once_share_one_group(two_writers: tuple[Store, Store]) -> None:
     """A repost with small edits stored by another process at the same time joins the original's group
-    (the band-key claims), instead of both leading a group of their own."""
+    (the query on the LSH index after the write), instead of both leading a group of their own."""
     first, second = two_writers
     _race(first, [store_case.article(store_case.URL_A, store_case.KUNSHAN_TEXT)],
           second, [store_case.article(store_case.URL_B, store_case.KUNSHAN_REPOST, crawled_at=store_case.T1),
@@ -412,8 +412,8 @@ def test_store_race_near_duplicates_written_at_once_share_one_group(two_writers:
     assert articles[original]["dup_group"] == original
     assert articles[url_fingerprint(store_case.URL_B)]["dup_group"] == original
     assert articles[url_fingerprint(store_case.URL_C)]["dup_group"] == url_fingerprint(store_case.URL_C)
-    # B inserted the repost as leading its own group (its read saw no near-duplicate); its band claims
-    # found A's article and moved it into A's group.
+    # B inserted the repost as leading its own group (its read saw no near-duplicate); its query after
+    # the write found A's earlier article and moved the repost into A's group.
     assert second.counters == {"inserted": 2, "near_dups": 1}
     assert first.near_duplicates(store_case.KUNSHAN_REPOST)[0] == url_fingerprint(store_case.URL_B)
 

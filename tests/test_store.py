@@ -352,3 +352,20 @@ def test_two_writers_share_the_near_duplicate_index(store_settings: dict[str, An
     articles = stored(store_settings, "articles")
     assert articles[url_fingerprint(URL_B)]["dup_group"] == url_fingerprint(URL_A)
     assert articles[url_fingerprint(URL_A)]["alt_urls"] == [URL_C]
+
+
+def test_seen_times_path_is_probed_once_at_open(store_settings: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    """$min/$max where the server has them (MongoDB, the embedded store); jongodb rejects them, so the
+    seen times go by conditional $set there. The probe leaves nothing behind."""
+    store = open_store(store_settings)
+    try:
+        with caplog.at_level("INFO", logger="kspider.store.core"):
+            assert store.ensure_indexes() and store.ensure_indexes()
+        jongodb = store_settings["MONGO_URI"] not in ("", os.environ.get("MONGO_TEST_URI"))
+        assert store.minmax is (not jongodb)
+        probes = [r.getMessage() for r in caplog.records if "$min/$max" in r.getMessage()]
+        assert len(probes) == 1
+        assert ("rejects $min/$max" in probes[0]) is bool(jongodb)
+        assert store.db["store_probe"].count_documents({}) == 0
+    finally:
+        store.close()

@@ -116,3 +116,63 @@ def test_config_from_settings_and_environment(monkeypatch: pytest.MonkeyPatch) -
     assert parse_write_concern("majority") == WriteConcern(w="majority")
     assert parse_write_concern("1") == WriteConcern(w=1)
     assert parse_write_concern("majority,j") == WriteConcern(w="majority", j=True)
+
+
+def _doc(doc_id: str, text: str, first_seen: str) -> dict:
+    sig = neardup.signature(text)
+    return {"_id": doc_id, "dup_group": doc_id, "first_seen": first_seen, "lsh": neardup.band_keys(sig),
+            "minhash": neardup.encode_signature(sig)}
+
+
+def test_settle_group_gives_both_near_duplicates_the_same_answer() -> None:
+    from kspider.store.core import settle_group
+
+    edited = PARA.replace("32亿元", "33亿元")
+    x, y = _doc("x", PARA, "2026-02-19T08:00:00+00:00"), _doc("y", edited, "2026-02-19T08:00:05+00:00")
+    sig_x, sig_y = neardup.signature(PARA), neardup.signature(edited)
+    # Written at once, each leading its own group: the first-seen one leads, from either side.
+    assert settle_group(x, sig_x, [y], 0.7) == (None, ["y"])
+    assert settle_group(y, sig_y, [x], 0.7) == ("x", [])
+    # The earlier one had joined an older group: the later one joins that group.
+    assert settle_group(y, sig_y, [{**x, "dup_group": "w"}], 0.7) == ("w", [])
+    # A later one that joined another group already is left there.
+    assert settle_group(x, sig_x, [{**y, "dup_group": "w"}], 0.7) == (None, [])
+    # Same first_seen: the smaller _id leads.
+    same_time = {**y, "first_seen": x["first_seen"]}
+    assert settle_group(x, sig_x, [same_time], 0.7) == (None, ["y"])
+    assert settle_group(same_time, sig_y, [x], 0.7) == ("x", [])
+    # Sharing a band key is not enough: an article that is not a near-duplicate leads nobody.
+    other = _doc("o", OTHER, "2026-02-18T08:00:00+00:00")
+    assert settle_group(x, sig_x, [other, {"_id": "stub"}], 0.7) == (None, [])
+
+
+def test_embedded_min_max_claims_and_upserted_ids(tmp_path: Path) -> None:
+    col = EmbeddedClient(tmp_path)["kspider"]["articles"]
+    col.insert_one({"_id": "a", "first_seen": "2026-02-20T08:00:00+00:00", "last_seen": "2026-02-20T08:00:00+00:00",
+                    "views": 10, "note": None})
+    col.update_one({"_id": "a"}, {"$min": {"first_seen": "2026-02-19T08:00:00+00:00", "views": 12},
+                                  "$max": {"last_seen": "2026-02-19T09:00:00+00:00", "shares": 3}})
+    assert col.find_one("a") == {"_id": "a", "first_seen": "2026-02-19T08:00:00+00:00", "last_seen": "2026-02-20T08:00:00+00:00",
+                                 "views": 10, "note": None, "shares": 3}
+    # null sorts before strings (MongoDB's type order; montydb's engine decides mixed types).
+    col.update_one({"_id": "a"}, {"$min": {"note": "x"}})
+    assert col.find_one("a")["note"] is None
+    col.update_one({"_id": "a"}, {"$max": {"note": "x"}})
+    assert col.find_one("a")["note"] == "x"
+
+    claims = EmbeddedClient(tmp_path)["kspider"]["store_claims"]
+    result = claims.bulk_write([
+        UpdateOne({"_id": "h:1"}, {"$setOnInsert": {"owner": "a"}}, upsert=True),
+        UpdateOne({"_id": "h:1"}, {"$setOnInsert": {"owner": "b"}}, upsert=True),
+        UpdateOne({"_id": "h:2"}, {"$setOnInsert": {"owner": "b"}}, upsert=True),
+    ], ordered=False)
+    assert result.upserted_ids == {0: "h:1", 2: "h:2"}
+    assert [d["owner"] for d in claims.find({"_id": {"$in": ["h:1", "h:2"]}}).sort("_id")] == ["a", "b"]
+    assert claims.update_one({"_id": "h:2"}, {"$setOnInsert": {"owner": "c"}}, upsert=True).upserted_id is None
+    assert claims.find_one("h:2") == {"_id": "h:2", "owner": "b"}
+    # A conditional update applies only while its condition holds.
+    assert col.update_one({"_id": "a", "views": 9}, {"$set": {"views": 11}}).matched_count == 0
+    assert col.update_one({"_id": "a", "views": 10}, {"$set": {"views": 11}}).matched_count == 1
+    col.update_one({"_id": "a"}, {"$set": {"version": 1}})
+    with pytest.raises(DuplicateKeyError):  # an insert-only upsert over another writer's article
+        col.update_one({"_id": "a", "version": {"$exists": False}}, {"$set": {"version": 1}}, upsert=True)

@@ -43,7 +43,7 @@ from typing import Any, Iterable, Mapping, Optional
 import numpy as np
 import pymongo
 from itemadapter import ItemAdapter
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
 from pymongo.write_concern import WriteConcern
 
@@ -57,8 +57,10 @@ logger = logging.getLogger(__name__)
 ARTICLES = "articles"
 RENTAL_ADS = "rental_ads"
 VERSIONS = "article_versions"
-# Claims: `_id` "h:<content_hash>" or "b:<LSH band key>", `owner` the article `_id` that took it first.
+# Content-hash claims: `_id` "h:<content_hash>", `owner` the article `_id` that took it first;
+# and the article write sequence: `_id` "writes", `n` (+1 after every batch that wrote articles).
 CLAIMS = "store_claims"
+WRITES = "writes"
 # A scratch collection for probing what the server supports.
 PROBE = "store_probe"
 ITEM_COLLECTIONS = (ARTICLES, RENTAL_ADS)
@@ -287,13 +289,12 @@ class _Change:
 
 
 @dataclass
-class _BandClaim:
-    """An article written by this batch whose LSH band keys it claims after the write."""
+class _SelfLed:
+    """A new article that found no near-duplicate in its batch's read: it leads its own group
+    unless a near-duplicate written at the same time (found by a query after the write) came first."""
 
-    doc_id: str
-    keys: list[str]
+    doc: dict[str, Any]
     signature: np.ndarray
-    self_led: bool  # no near-duplicate was known when it was decided: it leads its own group
     item: int
 
 
@@ -316,7 +317,9 @@ class _Batch:
         self.claims: dict[str, str] = {}
         self.claims_read: set[str] = set()
         self.hash_intents: dict[str, tuple[str, set[int]]] = {}
-        self.band_claims: list[_BandClaim] = []
+        self.self_led: list[_SelfLed] = []
+        self.writes_seen = 0  # the write sequence before the read
+        self.writes_lsh = False  # whether it writes articles others may be near-duplicates of
 
     def count(self, name: str, n: int = 1) -> None:
         counts = self.item_counts.setdefault(self.item, {})
@@ -385,32 +388,31 @@ def _hash_claim(content_hash: str) -> str:
     return f"h:{content_hash}"
 
 
-def _band_claim(key: str) -> str:
-    return f"b:{key}"
+def _seen_order(doc: Mapping[str, Any]) -> tuple[str, str]:
+    return (doc.get("first_seen") or "~", doc["_id"])
 
 
-def group_leader(doc_id: str, keys: list[str], sig: np.ndarray, owners: Mapping[str, str],
-                 candidates: Mapping[str, dict[str, Any]], threshold: float) -> Optional[dict[str, Any]]:
-    """The near-duplicate whose group a self-led article joins after claiming its band keys, or None.
+def settle_group(mine: Mapping[str, Any], sig: np.ndarray, concurrent: Iterable[Mapping[str, Any]],
+                 threshold: float) -> tuple[Optional[str], list[str]]:
+    """Groups of a self-led article and the near-duplicates written at the same time by other writers.
 
-    `owners`: band key → the article that claimed it first (claims never change).
-    For each verified near-duplicate ``o`` among the owners of the article's keys,
-    the first of the keys the two share (in sorted order) that one of them owns
-    decides: its owner leads. Both articles compute the same answer from the same
-    claims, whichever wrote first, so two near-duplicates written at once never
-    both lead. Among several leaders, the first-seen one.
+    `mine`: the article as written (its own group); `concurrent`: articles sharing an
+    LSH band key with it that its batch had not read. Among verified near-duplicates,
+    the first-seen article (``first_seen``, then `_id`) leads: it is the rule of a
+    single writer, and both sides compute the same answer. Returns (the group `mine`
+    joins, or None when it leads; the `_id`s of the later ones it leads that still
+    lead their own group, which join its group).
     """
-    leaders = []
-    for other_id in sorted({owners[k] for k in keys if owners.get(k) not in (None, doc_id)}):
-        other = candidates.get(other_id)
-        other_sig = neardup.decode_signature(other.get("minhash")) if other else None
-        if other is None or other_sig is None or neardup.similarity(sig, other_sig) < threshold:
-            continue
-        shared = sorted(set(keys) & set(other.get("lsh") or []))
-        decider = next((owners[k] for k in shared if owners.get(k) in (doc_id, other_id)), None)
-        if decider == other_id:
-            leaders.append(other)
-    return _first_member(leaders) if leaders else None
+    near = []
+    for other in concurrent:
+        other_sig = neardup.decode_signature(other.get("minhash"))
+        if other["_id"] != mine["_id"] and other_sig is not None and neardup.similarity(sig, other_sig) >= threshold:
+            near.append(other)
+    earlier = [o for o in near if _seen_order(o) < _seen_order(mine)]
+    if earlier:
+        first = min(earlier, key=_seen_order)
+        return (first.get("dup_group") or first["_id"]), []
+    return None, sorted(o["_id"] for o in near if o.get("dup_group") in (None, o["_id"]))
 
 
 @dataclass
@@ -577,6 +579,9 @@ class Store:
     def _read_articles(self, batch: _Batch, articles: list[_Prepared]) -> None:
         if not articles:
             return
+        # Before the documents: a write another batch makes after this read bumps it.
+        sequence = self.collections[CLAIMS].find_one({"_id": WRITES})
+        batch.writes_seen = int((sequence or {}).get("n") or 0)
         col = self.collections[ARTICLES]
         ids = list({p.doc["_id"] for p in articles})
         hashes = list({p.doc["content_hash"] for p in articles if p.doc.get("content_hash")})
@@ -709,9 +714,8 @@ class Store:
             current.update(fields)
             current["version"] = int(current.get("version") or 1) + 1
             batch.know_article(current)
+            batch.writes_lsh = True
             self._touch(batch, current, when)
-            if p.signature is not None:
-                batch.band_claims.append(_BandClaim(doc_id, p.keys, p.signature, False, batch.item))
             batch.count("updated")
         else:
             # Older content arriving late (e.g. from a spill file): history only.
@@ -740,7 +744,9 @@ class Store:
         change.touch(when)
         batch.know_article(new_doc)
         if p.signature is not None:
-            batch.band_claims.append(_BandClaim(doc_id, p.keys, p.signature, group is None, batch.item))
+            batch.writes_lsh = True
+            if group is None:
+                batch.self_led.append(_SelfLed(new_doc, p.signature, batch.item))
         batch.count("inserted")
         if group:
             batch.count("near_dups")
@@ -827,9 +833,9 @@ class Store:
         Order: content-hash claims (an article is only inserted by the claim's
         winner); archives (a superseded content is never lost); conditional
         article updates one by one (content changes, rewritten alternate lists);
-        the other article and ad updates in one bulk; band-key claims of the new
-        articles and the group corrections they call for; on a server without
-        ``$min``/``$max``, the conditional seen-time updates.
+        the other article and ad updates in one bulk; the near-duplicate groups of
+        self-led new articles settled with what other writers wrote meanwhile; on a
+        server without ``$min``/``$max``, the conditional seen-time updates.
         """
         minmax = self.minmax is not False
         lost = self._claim_hashes(batch)
@@ -853,7 +859,7 @@ class Store:
         ads = {i: c for i, c in batch.changes[RENTAL_ADS].items() if (RENTAL_ADS, i) not in dropped}
         upserted[RENTAL_ADS] = self._apply(RENTAL_ADS, ads, minmax)
 
-        self._claim_bands(batch, lost, minmax)
+        self._settle_groups(batch, lost)
         if not minmax:
             self._apply_time_guards(batch, dropped, upserted)
         for item, counts in batch.item_counts.items():
@@ -863,15 +869,28 @@ class Store:
         return [batch.items[i] for i in sorted(lost)]
 
     def _claim_hashes(self, batch: _Batch) -> set[int]:
-        """Take the content-hash claims the batch's decisions rest on; the items whose claim another writer won."""
+        """Take the content-hash claims the batch's decisions rest on; the items whose claim another writer won.
+
+        Claims are inserts (the unique `_id` decides; upserts cost a collection scan
+        on some servers). A duplicate key is a claim already taken: then each claim
+        is inserted on its own and the taken ones are read.
+        """
         intents = {cid: v for cid, v in batch.hash_intents.items() if cid not in batch.claims_read}
         if not intents:
             return set()
         claims = self.collections[CLAIMS]
-        order = list(intents)
-        requests = [UpdateOne({"_id": cid}, {"$setOnInsert": {"owner": intents[cid][0]}}, upsert=True) for cid in order]
-        won = set(claims.bulk_write(requests, ordered=False).upserted_ids)
-        taken = [order[i] for i in range(len(order)) if i not in won]
+        try:
+            claims.bulk_write([InsertOne({"_id": cid, "owner": owner}) for cid, (owner, _) in intents.items()], ordered=False)
+            return set()
+        except (DuplicateKeyError, BulkWriteError) as exc:
+            if not _only_duplicate_keys(exc):
+                raise
+        taken = []
+        for cid, (owner, _) in intents.items():
+            try:
+                claims.insert_one({"_id": cid, "owner": owner})
+            except DuplicateKeyError:
+                taken.append(cid)
         lost: set[int] = set()
         if taken:
             for claim in claims.find({"_id": {"$in": taken}}):
@@ -922,49 +941,47 @@ class Store:
                 inserted.add(doc_id)
         return lost, inserted
 
-    def _claim_bands(self, batch: _Batch, lost: set[int], minmax: bool) -> None:
-        """Claim the band keys of the articles written; a self-led article that another writer's
-        near-duplicate leads (``group_leader``) joins that article's group."""
-        entries = [c for c in batch.band_claims if c.item not in lost]
-        if not entries:
+    def _settle_groups(self, batch: _Batch, lost: set[int]) -> None:
+        """Near-duplicates another writer stored between this batch's read and its write.
+
+        A batch that wrote articles bumps the write sequence; if the value after its
+        bump is not the one it read before its reads plus one, another batch wrote
+        in between, and it queries the LSH index again for its new articles that
+        lead their own group. Of two batches that each missed the other's articles,
+        the one that bumped second sees the other's bump, and its query comes after
+        the other's write: so at least one sees the other, and ``settle_group``
+        gives both the same answer. The one that sees the other moves the later
+        article into the earlier one's group (a conditional update: only while the
+        later one still leads its own group). Alone, a writer never queries again.
+        """
+        if not batch.writes_lsh:
             return
-        claims = self.collections[CLAIMS]
-        requests, claim_ids, owners_by_request = [], [], []
+        sequence = self.collections[CLAIMS]
+        # $inc then a read (not atomic): a later bump read here only costs a needless query.
+        sequence.update_one({"_id": WRITES}, {"$inc": {"n": 1}}, upsert=True)
+        after = int((sequence.find_one({"_id": WRITES}) or {}).get("n") or 0)
+        entries = [e for e in batch.self_led if e.item not in lost]
+        if not entries or after == batch.writes_seen + 1:
+            return
+        col = self.collections[ARTICLES]
+        keys = list({k for e in entries for k in e.doc.get("lsh") or []})
+        unseen = [d for d in col.find({"lsh": {"$in": keys}})
+                  if d["_id"] not in batch.read[ARTICLES] and d["_id"] not in batch.changes[ARTICLES]]
+        if not unseen:
+            return
         for entry in entries:
-            for key in entry.keys:
-                requests.append(UpdateOne({"_id": _band_claim(key)}, {"$setOnInsert": {"owner": entry.doc_id}}, upsert=True))
-                claim_ids.append(_band_claim(key))
-                owners_by_request.append(entry.doc_id)
-        won = claims.bulk_write(requests, ordered=False).upserted_ids
-        owners = {claim_ids[i]: owners_by_request[i] for i in won}
-        unknown = [cid for cid in dict.fromkeys(claim_ids) if cid not in owners]
-        if unknown:
-            for claim in claims.find({"_id": {"$in": unknown}}):
-                owners[claim["_id"]] = claim.get("owner")
-        known = batch.docs[ARTICLES]
-        for entry in entries:
-            if not entry.self_led:
-                continue
-            key_owners = {k: owners.get(_band_claim(k)) for k in entry.keys}
-            others = {o for o in key_owners.values() if o and o != entry.doc_id}
-            if not others:
-                continue
-            missing = [o for o in others if o not in known or known[o].get("minhash") is None]
-            if missing:
-                for doc in self.collections[ARTICLES].find({"_id": {"$in": missing}}):
-                    known[doc["_id"]] = doc
-            leader = group_leader(entry.doc_id, entry.keys, entry.signature, key_owners, known, self.config.threshold)
-            mine = known.get(entry.doc_id, {})
-            group = (leader or {}).get("dup_group") or (leader or {}).get("_id")
-            if leader is None or group == mine.get("dup_group"):
-                continue
-            # Only while it still leads its own group (as it was written).
-            result = self.collections[ARTICLES].update_one({"_id": entry.doc_id, "dup_group": entry.doc_id},
-                                                           {"$set": {"dup_group": group}})
-            if result.matched_count:
+            mine = entry.doc
+            own_keys = set(mine.get("lsh") or [])
+            concurrent = [d for d in unseen if own_keys.intersection(d.get("lsh") or [])]
+            group, followers = settle_group(mine, entry.signature, concurrent, self.config.threshold)
+            moves = [(mine["_id"], group)] if group else [(f, mine.get("dup_group") or mine["_id"]) for f in followers]
+            for doc_id, to_group in moves:
+                result = col.update_one({"_id": doc_id, "dup_group": doc_id}, {"$set": {"dup_group": to_group}})
+                if result.matched_count:
+                    counts = batch.item_counts.setdefault(entry.item, {})
+                    counts["near_dups"] = counts.get("near_dups", 0) + 1
+            if group:
                 mine["dup_group"] = group
-                batch.item_counts.setdefault(entry.item, {})
-                batch.item_counts[entry.item]["near_dups"] = batch.item_counts[entry.item].get("near_dups", 0) + 1
 
     def _apply_time_guards(self, batch: _Batch, dropped: set[tuple[str, str]], upserted: dict[str, set[str]]) -> None:
         """Seen times on a server without ``$min``/``$max``: conditional ``$set``s, each only

@@ -295,7 +295,7 @@ class EmbeddedCollection:
             docs = [json.loads(row[0]) for row in rows]
         else:
             docs = self._load(plan)
-        if not spec or (plan is not None and self._exact(spec)):
+        if not spec or not docs or (plan is not None and self._exact(spec)):
             return docs
         query = QueryFilter(spec)
         return [doc for doc in docs if query(doc)]
