@@ -6,7 +6,9 @@ into the store when a spider opens and, if this crawl spilled, again when it
 closes (see kspider.store). Stats: ``store/inserted``, ``store/updated``,
 ``store/versions``, ``store/alt_urls``, ``store/near_dups``,
 ``store/spilled``, ``store/write_errors``, ``store/recovered``,
-``store/rejected``, ``store/index_errors``.
+``store/rejected``, ``store/index_errors``, ``store/race_retries`` (items
+decided again because another writer changed what they depended on between
+the batch's read and its write; see kspider.store.core).
 """
 from __future__ import annotations
 

@@ -5,12 +5,54 @@ One code path serves MongoDB (pymongo) and the embedded store
 
 Writes go in batches. For a batch the store first reads everything the
 decisions need (documents by `_id`, by alternate `_id`, by content hash, by
-LSH band key) in four queries, decides in Python — keeping the batch's own
-documents in the same lookup tables, so two copies within one batch still
-group — and then writes one merged update per document with an unordered
-``bulk_write``. Every update is idempotent (upserts by `_id`, ``$addToSet``,
-``$min``/``$max`` on the seen times, version archives keyed by content hash),
-so a batch that failed half-way is simply written again from the spill file.
+LSH band key, and the claims on the batch's content hashes), decides in
+Python — keeping the batch's own documents in the same lookup tables, so two
+copies within one batch still group — and then writes. Every update is
+idempotent (upserts by `_id`, ``$addToSet``, ``$min``/``$max`` on the seen
+times, version archives and claims keyed by content hash), so a batch that
+failed half-way is simply written again from the spill file.
+
+Several writers at once (crawler processes without a shared lock, a
+``recover`` run by hand): nothing is locked between a batch's read and its
+write, so the decisions that another writer could invalidate meanwhile rest
+on single-document atomic operations (unique `_id`, conditional updates),
+which MongoDB, the embedded store and jongodb all have. The final state is
+the one the batches would give written one after the other:
+
+- Exact copies: the claim ``store_claims`` ``{"_id": "h:<content_hash>",
+  "owner": <article _id>}`` is inserted before the article; the unique `_id`
+  lets one writer's article own the hash. A writer that loses (duplicate key)
+  decides those items again: they become alternates of the owner
+  (``$addToSet`` on its ``alt_urls``/``alt_ids``, creating it as a stub — no
+  ``version`` — if its owner has not written it yet; the owner's insert fills
+  it in). A claim whose owner serves other content now is spent: the stored
+  copies decide, as without claims (documents stored before claims existed).
+- Near-duplicate groups: every batch that wrote articles bumps the write
+  sequence (``store_claims`` ``{"_id": "writes", "n"}``), read before its
+  reads. If another batch bumped it in between, the new articles that lead
+  their own group query the LSH index again; of two near-duplicates written
+  at once at least one sees the other, and ``settle_group`` gives both the
+  same answer (the first-seen one leads; the later one joins its group by a
+  conditional update, only while it still leads its own group). Guaranteed
+  for two writers' articles; a chain of three near-duplicates written at the
+  same instant can still end in two groups.
+- Seen times: ``$min``/``$max`` where the server has them (probed once per
+  Store by ``ensure_indexes`` with a write to ``store_probe``); elsewhere
+  (jongodb) conditional ``$set``s that only move a time outwards
+  (``{"last_seen": {"$lt": t}}`` → ``$set``).
+- Versions: an update that replaces an article's fields is conditional on
+  the ``content_hash`` the batch read; an insert is conditional on no other
+  writer's article (one with a ``version``) having the `_id` (a duplicate key
+  otherwise). A writer that loses decides those items again from a fresh
+  read (``store/race_retries``): the newer content becomes the next version,
+  an older one is archived as history. A superseded content is archived
+  before the update, with ``$setOnInsert``; when two writers replace the same
+  content at once, its ``superseded_at`` is the crawl time of whichever
+  archived it first.
+
+Rental ads need none of this: one document per text, ``seen_on`` grows with
+``$addToSet``, seen times as above; their fields (``crawled_at`` among them)
+are the last writer's, parsed from the same text.
 
 Collections and the fields the store adds:
 
@@ -29,6 +71,7 @@ Collections and the fields the store adds:
   ``superseded_at``.
 - ``rental_ads``: the item's fields, ``seen_on`` grown with ``$addToSet``,
   ``first_seen``/``last_seen``.
+- ``store_claims``: the content-hash claims and the write sequence (above).
 """
 from __future__ import annotations
 
