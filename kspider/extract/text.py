@@ -43,6 +43,19 @@ def _safe(text: str) -> str:
 
 
 def normalize_text(text: str) -> str:
+    """Whitespace and width normalization (see ``_normalize``); short strings are cached,
+    since a page's blocks and lines are normalized again at several steps."""
+    if text and len(text) <= 512:
+        return _normalize_cached(text)
+    return _normalize(text)
+
+
+@lru_cache(maxsize=16384)
+def _normalize_cached(text: str) -> str:
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     """Whitespace and width normalization.
 
     Runs of whitespace (including U+3000 indents and non-breaking spaces) become
