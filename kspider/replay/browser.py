@@ -47,20 +47,9 @@ from kspider.replay.fixtures import Exchange, FixtureIndex, FixtureWriter
 
 logger = logging.getLogger(__name__)
 
+# Debian's Chromium (``playwright install`` cannot download browsers here); the full
+# launch options live in kspider.settings (PLAYWRIGHT_LAUNCH_OPTIONS).
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
-# Launch options for the Debian Chromium (``playwright install`` cannot download
-# browsers here). Projects set these as PLAYWRIGHT_LAUNCH_OPTIONS.
-CHROMIUM_LAUNCH_OPTIONS: dict[str, Any] = {
-    "executable_path": DEBIAN_CHROMIUM,
-    "headless": True,
-    "args": [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ],
-}
 # Every DNS lookup fails: a request that escapes routing cannot leave the machine.
 REPLAY_RESOLVER_ARG = "--host-resolver-rules=MAP * ~NOTFOUND"
 
