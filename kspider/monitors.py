@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import warnings
 import os
 import sys
 from datetime import datetime, timezone
@@ -42,6 +43,9 @@ from kspider.items import Article, RentalAd
 from kspider.sites import host_of
 
 logger = logging.getLogger(__name__)
+
+# Spidermon 1.27 logs through Spider.log(), deprecated in Scrapy 2.19: not ours to fix, not worth a warning per run.
+warnings.filterwarnings("ignore", message=r"Spider\.log\(\) is deprecated", category=Warning)
 
 # Stat names (docs/OPERATING.md explains each).
 POST_PAGES = "template/post_pages"
