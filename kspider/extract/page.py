@@ -98,8 +98,10 @@ def detached_body(sel: Selector, body_css: Iterable[str], non_body_css: Iterable
     # A deep copy of the parsed node: no serializing and re-parsing the body.
     element = copy.deepcopy(node)
     element.tail = None
-    for css in non_body_css:
-        for bad in css_matcher(css)(element):
+    non_body = ", ".join(non_body_css)
+    if non_body:
+        # One union selector: one walk of the body instead of one per selector.
+        for bad in css_matcher(non_body)(element):
             if bad is not element and bad.getparent() is not None:
                 bad.drop_tree()
     return element

@@ -224,6 +224,8 @@ def detect_lang(text: str, default: str = "zh-Hans") -> str:
     if len(_KANA_RE.findall(text)) * 5 > len(cjk):
         return "ja"
     distinct = "".join(sorted(set(cjk)))
+    if default == "zh-Hans" and _converter("t2s").convert(distinct) == distinct:
+        return "zh-Hans"  # no Traditional character: Simplified or neutral, both give the default
     hant, hans = _script_counts(distinct)
     if hant > hans:
         return "zh-Hant"

@@ -122,15 +122,17 @@ def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "A
                extra_boilerplate: Iterable[str] = ()) -> PostPage:
     """Fields of a tpure post page. Dates resolve against ``ref`` (the response Date)."""
     sel = _sel(page)
-    title = _first_text(sel, "div.post h1") or _first_text(sel, "h1")
+    # Queries for the post's own parts run inside div.post: a fraction of the page to search.
+    post_node = (select(sel, "div.post") or [sel.root])[0]
+    title = _first_text(post_node, "h1") or _first_text(sel, "h1")
     if not title:
         raw_title = _first_text(sel, "title") or ""
         title = TITLE_SEPARATORS.split(raw_title)[0] if raw_title else None
-    info = _info(sel)
+    info = _info(post_node) if select(post_node, "div.info") else _info(sel)
     breadcrumbs = _breadcrumbs(sel)
     published = parse_date(info["published_raw"], ref, tz) if info["published_raw"] else None
 
-    body = _body_element(sel)
+    body = _body_element(post_node) if select(post_node, "div.single") else _body_element(sel)
     raw_body_text = normalize_text(body.text_content()) if body is not None else ""
     all_blocks = body_blocks(body) if body is not None else []
     kept = remove_boilerplate(all_blocks, extra_boilerplate)
