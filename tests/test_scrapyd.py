@@ -135,7 +135,7 @@ def test_deploy_schedule_and_find_items_in_store(scrapyd, tmp_path):
     assert answer["status"] == "ok" and answer["project"] == "kspider" and answer["version"] == "r1"
     assert answer["spiders"] == 4  # 021cf, jssuxun, matchexpo, xinjiapo
 
-    spiders = requests.get(f"{scrapyd.url}/listspiders.json", params={"project": "kspider"}, timeout=30).json()
+    spiders = requests.get(f"{scrapyd.url}/listspiders.json", params={"project": "kspider"}, timeout=30).json()  # allowed: Scrapyd on 127.0.0.1
     assert sorted(spiders["spiders"]) == ["021cf", "jssuxun", "matchexpo", "xinjiapo"]
 
     work = tmp_path / "job"
@@ -160,7 +160,7 @@ def test_deploy_schedule_and_find_items_in_store(scrapyd, tmp_path):
     ended = next((line for line in scrapyd.next_lines() if job in line and "Process " in line
                   and ("finished" in line or "died" in line)), None)
     assert ended is not None and "Process finished" in ended, "\n".join(scrapyd.log[-40:])
-    jobs = requests.get(f"{scrapyd.url}/listjobs.json", params={"project": "kspider"}, timeout=30).json()
+    jobs = requests.get(f"{scrapyd.url}/listjobs.json", params={"project": "kspider"}, timeout=30).json()  # allowed: Scrapyd on 127.0.0.1
     finished = [j for j in jobs["finished"] if j["id"] == job]
     assert len(finished) == 1 and finished[0]["spider"] == "021cf", jobs
     assert not any(j["id"] == job for j in jobs["pending"] + jobs["running"])
