@@ -167,3 +167,13 @@ def test_unchanged_fixtures_pass_every_monitor_and_exit_zero(tmp_path):
     assert [m["monitor"] for m in report["monitors"]] == ["MinItems", "FieldCoverage", "Limits", "TemplateDrift"]
     assert stats["spidermon/passed"] == 4 and stats["spidermon/failed"] == 0
     assert stats["monitor/site_items/kunshanmaigao.021cf.cn"] >= 10
+
+
+def test_min_items_not_judged_per_worker_of_a_shared_frontier():
+    from kspider.monitors import min_items_problems
+
+    stats = {"monitor/site_items/suzhou.021cf.cn": 1}
+    assert min_items_problems(stats, "021cf", {"suzhou.021cf.cn": 5}) == [
+        "spider 021cf: site suzhou.021cf.cn gave 1 item(s) (stored or already known), expected at least 5 (Site.min_items)"]
+    stats["distributed/worker"] = "021cf:host:123"
+    assert min_items_problems(stats, "021cf", {"suzhou.021cf.cn": 5}) == []
