@@ -218,7 +218,8 @@ def test_two_workers_fetch_each_url_once_and_store_each_item_once(
     # Summed page requests equal the single process's; robots.txt is fetched per process and host
     # (RobotsTxtMiddleware keeps its own cache), so it is counted apart.
     assert sum(_page_requests(s) for s in stats) == _page_requests(single_run["stats"]) == 27
-    assert all(s["robotstxt/request_count"] <= 2 for s in stats)
+    # A worker that got no page of a host fetches no robots.txt for it (the stat is then absent).
+    assert all(s.get("robotstxt/request_count", 0) <= 2 for s in stats)
     # Every item once: as many scraped as in one process, and the same stored documents.
     assert sum(s.get("item_scraped_count", 0) for s in stats) == single_run["stats"]["item_scraped_count"] == 25
     assert store_snapshot(jongodb.uri, database) == single_run["store"]
