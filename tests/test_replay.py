@@ -16,6 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
+import brotli
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +29,7 @@ GBK_PAGE = (
 ).encode("gbk")
 UTF8_PAGE = "<html><head><title>嘉昆太协同创新核心圈</title></head><body>ok</body></html>".encode("utf-8")
 GZ_PAGE = "<html><head><title>压缩页面</title></head><body>gz</body></html>".encode("utf-8")
+BR_PAGE = "<html><head><title>Brotli压缩页面</title></head><body>br</body></html>".encode("utf-8")
 
 
 def write_set(root: Path) -> Path:
@@ -36,6 +38,7 @@ def write_set(root: Path) -> Path:
     (root / "a.example" / "hit.html").write_bytes(UTF8_PAGE)
     (root / "a.example" / "gbk.html").write_bytes(GBK_PAGE)
     (root / "a.example" / "gz.html.gz").write_bytes(gzip.compress(GZ_PAGE))
+    (root / "a.example" / "br.html.br").write_bytes(brotli.compress(BR_PAGE))
     records = [
         {"url": "http://a.example/hit.html?b=2&a=1", "status": 200,
          "headers": {"Content-Type": "text/html; charset=utf-8", "Date": DATE}, "body": "a.example/hit.html"},
@@ -44,6 +47,9 @@ def write_set(root: Path) -> Path:
         {"url": "http://a.example/gz.html", "status": 200,
          "headers": {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip", "Date": DATE},
          "body": "a.example/gz.html.gz"},
+        {"url": "http://a.example/br.html", "status": 200,
+         "headers": {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "br", "Date": DATE},
+         "body": "a.example/br.html.br"},
         {"url": "http://a.example/gbk.html", "status": 200,
          "headers": {"Content-Type": "text/html", "Date": DATE}, "body": "a.example/gbk.html"},
     ]
@@ -78,7 +84,7 @@ def probe_run(tmp_path_factory):
     out, stats, attempts = tmp / "out.jsonl", tmp / "stats.json", tmp / "attempts.txt"
     urls = ",".join([
         "http://a.example/hit.html?a=1&b=2", "http://a.example/old", "http://a.example/gz.html",
-        "http://a.example/gbk.html", "http://a.example/missing.html",
+        "http://a.example/gbk.html", "http://a.example/missing.html", "http://a.example/br.html",
     ])
     proc = run_scrapy(
         ["runspider", PROBE, "-a", f"urls={urls}", "-s", f"REPLAY_DIR={tmp / 'sets'}",
@@ -113,6 +119,12 @@ def test_replay_gzip_body_decompressed_by_middleware(probe_run):
     assert item["body_sha1"] == hashlib.sha1(GZ_PAGE).hexdigest()
 
 
+def test_replay_brotli_body_decompressed_by_middleware(probe_run):
+    item = probe_run["items"]["http://a.example/br.html"]
+    assert item["title"] == "Brotli压缩页面"
+    assert item["body_sha1"] == hashlib.sha1(BR_PAGE).hexdigest()
+
+
 def test_replay_charset_only_in_meta(probe_run):
     item = probe_run["items"]["http://a.example/gbk.html"]
     assert item["encoding"] in ("gbk", "gb18030")
@@ -130,8 +142,8 @@ def test_replay_opens_no_socket(probe_run):
     assert probe_run["attempts"] == ""
     # robots.txt had no exchange: served empty (allow all), not counted as a miss.
     assert probe_run["stats"]["replay/robots_default"] >= 1
-    # hit, the 301, its target, gz, gbk
-    assert probe_run["stats"]["replay/hit"] == 5
+    # hit, the 301, its target, gz, br, gbk
+    assert probe_run["stats"]["replay/hit"] == 6
 
 
 class _FixtureProxy(http.server.BaseHTTPRequestHandler):
