@@ -7,7 +7,7 @@ fields.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 SCHEMA_VERSION = 1
@@ -110,7 +110,3 @@ ENUMS: dict[str, tuple[str, ...]] = {
 
 COLLECTIONS: dict[type, str] = {Article: "articles", RentalAd: "rental_ads"}
 
-
-def field_types(item_cls: type) -> dict[str, Any]:
-    """Field name → declared annotation string, for validation."""
-    return {f.name: f.type for f in fields(item_cls)}

@@ -42,31 +42,14 @@ AGENCY_021CF_BOILERPLATE: tuple[str, ...] = (
     r"招商引资指定载体.{0,60}(?:一事一议|欢迎来访考察)",
 )
 
+# What every site of the 021cf template shares; an entry adds only its own host and name.
+_021CF = dict(spider="021cf", adlaw_rules=("zui", "diyi"), boilerplate=AGENCY_021CF_BOILERPLATE)
+
 SITES: tuple[Site, ...] = (
-    Site(
-        host="kunshanmaigao.021cf.cn",
-        spider="021cf",
-        name="昆山厂房出租网",
-        start_urls=("http://kunshanmaigao.021cf.cn/",),
-        adlaw_rules=("zui", "diyi"),
-        boilerplate=AGENCY_021CF_BOILERPLATE,
-    ),
-    Site(
-        host="suzhou.021cf.cn",
-        spider="021cf",
-        name="嘉定厂房网",
-        start_urls=("http://suzhou.021cf.cn/",),
-        adlaw_rules=("zui", "diyi"),
-        boilerplate=AGENCY_021CF_BOILERPLATE,
-    ),
-    Site(
-        # Any other subdomain of the network is a site of the same template.
-        host="*.021cf.cn",
-        spider="021cf",
-        adlaw_rules=("zui", "diyi"),
-        boilerplate=AGENCY_021CF_BOILERPLATE,
-        min_items=0,
-    ),
+    Site(host="kunshanmaigao.021cf.cn", name="昆山厂房出租网", start_urls=("http://kunshanmaigao.021cf.cn/",), **_021CF),
+    Site(host="suzhou.021cf.cn", name="嘉定厂房网", start_urls=("http://suzhou.021cf.cn/",), **_021CF),
+    # Any other subdomain of the network is a site of the same template.
+    Site(host="*.021cf.cn", min_items=0, **_021CF),
     Site(
         host="www.matchexpo.com",
         spider="matchexpo",
