@@ -1,0 +1,69 @@
+"""The one result type of every article-page parser.
+
+The generic extractor (``kspider.extract.article``) and every template parser
+(tpure, news portals, Matchexpo) return an ``ArticleResult``: the page's own
+fields under their stored names, plus what the parser knows about how it found
+them. Spiders add only identity (``_id``, ``url``, ``site`` …) and crawl
+bookkeeping; they never reshape a parser's output.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields as dc_fields
+from typing import Any, Optional
+
+# Fields a parser may fill, in the stored document's names.
+PAGE_FIELDS: tuple[str, ...] = (
+    "title", "author", "editor", "category", "breadcrumbs", "tags",
+    "published_at", "published_raw", "date_precision",
+    "views", "likes", "comments", "shares",
+    "source_name", "source_url", "site_name",
+    "content_text", "content_html", "lang", "images", "related_urls",
+)
+
+
+@dataclass
+class ArticleResult:
+    """What an article page says, whichever parser read it.
+
+    ``quality_flags`` are stored on the item (e.g. ``layout_fallback``,
+    ``multi_page``, ``missing_date``); ``fallback_fields`` names the fields a
+    template's selectors missed and the generic extractor supplied (the spider
+    counts them as ``extract/fallback/<field>``).
+    """
+
+    title: Optional[str] = None
+    author: Optional[str] = None
+    editor: Optional[str] = None
+    category: Optional[str] = None
+    breadcrumbs: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    published_at: Optional[str] = None
+    published_raw: Optional[str] = None
+    date_precision: Optional[str] = None
+    views: Optional[int] = None
+    likes: Optional[int] = None
+    comments: Optional[int] = None
+    shares: Optional[int] = None
+    source_name: Optional[str] = None
+    source_url: Optional[str] = None
+    site_name: Optional[str] = None
+    content_text: str = ""
+    content_html: str = ""
+    lang: Optional[str] = None
+    images: list[dict[str, Any]] = field(default_factory=list)
+    related_urls: list[str] = field(default_factory=list)
+    # Not stored as such: the page's canonical link (the spider validates it) and its
+    # alternate-language URLs.
+    canonical: Optional[str] = None
+    alt_urls: list[str] = field(default_factory=list)
+    quality_flags: list[str] = field(default_factory=list)
+    fallback_fields: list[str] = field(default_factory=list)
+
+    def flag(self, name: str) -> None:
+        if name not in self.quality_flags:
+            self.quality_flags.append(name)
+
+    def item_fields(self) -> dict[str, Any]:
+        """The fields for ``KSpider.make_article`` (everything but ``canonical`` and ``fallback_fields``)."""
+        return {f.name: getattr(self, f.name) for f in dc_fields(self)
+                if f.name not in ("canonical", "fallback_fields")}
