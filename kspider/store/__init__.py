@@ -13,5 +13,6 @@ from kspider.store.core import (
     open_store,
     sanitize_keys,
 )
+from kspider.store.component import for_crawler
 
-__all__ = ["ARTICLES", "RENTAL_ADS", "VERSIONS", "Store", "StoreConfig", "open_store", "sanitize_keys"]
+__all__ = ["ARTICLES", "RENTAL_ADS", "VERSIONS", "Store", "StoreConfig", "open_store", "sanitize_keys", "for_crawler"]

@@ -81,7 +81,7 @@ import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional
 
 import numpy as np
 import pymongo
@@ -104,6 +104,8 @@ VERSIONS = "article_versions"
 # and the article write sequence: `_id` "writes", `n` (+1 after every batch that wrote articles).
 CLAIMS = "store_claims"
 WRITES = "writes"
+# Per listing chain: how far the last passes went (`_id` "<site>|<chain>"; the incremental crawl owns the fields).
+CRAWL_STATE = "crawl_state"
 # A scratch collection for probing what the server supports.
 PROBE = "store_probe"
 ITEM_COLLECTIONS = (ARTICLES, RENTAL_ADS)
@@ -1123,6 +1125,37 @@ class Store:
                 if score >= self.config.threshold:
                     scored.append((-score, doc["_id"]))
         return [doc_id for _, doc_id in sorted(scored)]
+
+    def find(self, collection: str, filter: Optional[dict[str, Any]] = None, projection: Optional[list[str]] = None,
+             limit: int = 0) -> Iterator[dict[str, Any]]:
+        """Documents of a collection matching a MongoDB filter; `projection` keeps those fields (and `_id`)."""
+        spec = {name: 1 for name in projection} if projection else None
+        cursor = self.db[collection].find(filter or {}, spec)
+        if limit:
+            cursor = cursor.limit(int(limit))
+        keep = {"_id", *projection} if projection else None
+        for doc in cursor:
+            # Projected again here: some wire servers (jongodb) ignore the projection.
+            yield {k: v for k, v in doc.items() if k in keep} if keep else doc
+
+    def crawl_state_get(self, site: str, chain: str) -> Optional[dict[str, Any]]:
+        """The stored state of one listing chain, or None (none stored, or the store is unreachable)."""
+        try:
+            return self.db[CRAWL_STATE].find_one({"_id": f"{site}|{chain}"})
+        except STORE_ERRORS as exc:
+            logger.error("store: crawl state of %s|%s unreadable (%s)", site, chain, exc)
+            self._inc("crawl_state_errors")
+            return None
+
+    def crawl_state_put(self, site: str, chain: str, doc: dict[str, Any]) -> None:
+        """Replace the state of one listing chain; dropped (logged, counted) when the store is unreachable."""
+        state = {k: v for k, v in sanitize_keys(dict(doc)).items() if k != "_id"}
+        state.update({"site": site, "chain": chain})
+        try:
+            self.db[CRAWL_STATE].replace_one({"_id": f"{site}|{chain}"}, state, upsert=True)
+        except STORE_ERRORS as exc:
+            logger.error("store: crawl state of %s|%s not written (%s)", site, chain, exc)
+            self._inc("crawl_state_dropped")
 
     def close(self) -> None:
         self.client.close()
