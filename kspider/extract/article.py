@@ -1,0 +1,887 @@
+"""The generic article extractor: any news page in, an ``ArticleResult`` out, no site selectors.
+
+How it reads a page (pure: HTML, URL, reference time and zone in; fields out):
+
+1. **Blocks.** One iterative walk splits the page into paragraph-level text
+   blocks (block elements and ``<br>`` separate them), each with its length,
+   the share of it inside links and its count of sentence punctuation
+   (full-width ，。；！？、 as well as ASCII). Scripts, styles, forms and hidden
+   elements carry no text.
+2. **Body.** Every block is worth its unlinked text when it reads like prose
+   (punctuation, or long), a fraction of it when it does not, and loses twice
+   its linked text plus a small constant. The body is the element whose
+   subtree is worth most: a parent beats its child only when what it adds is
+   prose on balance, so navigation, link lists and sidebars fall outside.
+   Inside the chosen element, subtrees that are comment boxes, share bars,
+   related-article lists or page-turn bars (by their class/id or by their
+   links) are pruned, blocks before the headline and the byline are dropped,
+   and the project's boilerplate rules plus the generic ones here drop
+   责任编辑/来源/免责声明/分享到/相关阅读 … lines; a tail marker ends the body.
+3. **Title.** The headline as shown: the heading (h1–h3 or a ``*title*``
+   element) nearest before the body that agrees with ``og:title`` or the
+   ``<title>`` text; never a heading inside a link to the home page or one
+   equal to the site's name; otherwise ``og:title`` or ``<title>`` less its
+   site suffix.
+4. **Date.** Candidates from the byline between headline and body (labelled
+   发布时间/时间/日期 first), ``<meta>`` (article:published_time, pubdate …),
+   JSON-LD ``datePublished``, ``<time datetime>`` near the headline and the URL
+   (/2021/0528/, t20210528_); implausible ones (after the reference time, or
+   before 1995) are discarded. Dates in comments, sidebars and the body text
+   are never candidates, and a time alone is no date. None found: the
+   ``missing_date`` flag.
+5. **Byline.** Author, source and editor from the byline (and the 责任编辑 /
+   来源 lines at the end of the body), images with captions from the body,
+   ``lang`` from the text.
+
+No Python recursion over the DOM anywhere: pages nesting thousands of
+elements are walked with explicit stacks.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Optional, Union
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+
+from kspider.extract.boilerplate import Block, is_boilerplate, is_tail_marker
+from kspider.extract.dates import ParsedDate, parse_date
+from kspider.extract.html import extract_images, sanitize_html
+from kspider.extract.newsportal import parse_meta_line
+from kspider.extract.result import ArticleResult
+from kspider.extract.text import detect_lang, normalize_text
+
+try:  # parsel is a dependency of the project; accepted as input, never required
+    from parsel import Selector
+except ImportError:  # pragma: no cover
+    Selector = None  # type: ignore[assignment,misc]
+
+__all__ = ["extract_article", "decode_html"]
+
+# --------------------------------------------------------------------------- constants
+
+BLOCK_TAGS = frozenset(
+    "p div li ul ol dl dt dd h1 h2 h3 h4 h5 h6 blockquote section article header footer aside nav "
+    "main table thead tbody tfoot tr td th caption figure figcaption pre address center form hr "
+    "fieldset legend details summary menu".split()
+)
+# Elements whose content is never text of the page.
+SKIP_TAGS = frozenset(
+    "script style noscript template iframe object embed svg select button textarea head title "
+    "input option canvas video audio map link meta".split()
+)
+HEADING_TAGS = frozenset(("h1", "h2", "h3"))
+_SENTENCE_PUNCT = frozenset("，。！？；、：,.!?;")
+# class/id words of page parts that are never article text
+_NEGATIVE_ATTR = re.compile(
+    r"(?:^|[\s_-])(?:comments?|comment-?list|reply|replies|pinglun|cmt|discuss|share|sharing|bdshare|"
+    r"jiathis|social|related|relate|relative|recommend|recomm|tuijian|xiangguan|hot-?news|hotnews|"
+    r"rank|paihang|sidebar|side|aside|footer|foot|copyright|banquan|breadcrumbs?|crumbs?|position|"
+    r"location|weizhi|pager|pages|pagination|page-?nav|pagelink|fenye|ad|ads|advert|guanggao|gg|"
+    r"banner|toolbar|tools|print|font-?size|zihao|nav|navbar|menu|tags?|keywords|next|prev|"
+    r"context|article-?nav|post-?nav|updown|shangxia|author-?box|qrcode|erweima|login|subscribe|"
+    r"newsletter|disclaimer|mianze|statement|shengming|editor|zrbj)(?:$|[\s_\d-])",
+    re.I,
+)
+_COMMENT_ATTR = re.compile(r"comment|reply|pinglun|discuss|cmt(?:$|[\s_-])|gentie", re.I)
+_TITLE_ATTR = re.compile(r"(?:^|[\s_-])(?:title|headline|tit|biaoti|artTit|arttitle|news_?title|"
+                         r"article-?title|detail-?title|post-?title|entry-?title)(?:$|[\s_\d-])", re.I)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+# Lines inside the body that are not article text (on top of the project's boilerplate rules).
+_GENERIC_BOILERPLATE = re.compile(
+    r"^[(（【\[]?\s*(?:责任编辑|責任編輯|编辑|編輯|责编|責編|审核|審核|校对|校對|监制|監製|审校|终审|"
+    r"值班编辑|实习编辑|美编|编审|初审|复审|来源|來源|稿源|文章来源|信息来源|作者|记者|通讯员|撰稿|"
+    r"摄影|出品|策划|统筹)\s*[:：]"
+    r"[^。！？]{0,60}$"
+    r"|^(?:分享到|分享至|分享|转发到|收藏|打印|打印本页|关闭|关闭窗口|【?打印】?|【?关闭】?|返回顶部|"
+    r"返回首页|字号|【字体|【字号|字体[:：]|点赞|举报|纠错|我要纠错|我要评论|发表评论|网友评论|"
+    r"查看评论|参与评论|评论\s*\d*|点击进入专题|进入专题|相关阅读|相关新闻|相关文章|相关链接|"
+    r"延伸阅读|推荐阅读|热门推荐|为你推荐|猜你喜欢|精彩推荐|热点推荐|更多精彩|扫一扫|微信扫一扫|"
+    r"上一篇|下一篇|上一页|下一页|首页|尾页|返回列表)"
+    r"|免责声明|免責聲明|版权声明|版權聲明|版权所有|版權所有|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}|"
+    r"^(?:本文|本站|本网)(?:所有|内容|声明|转载|来源)|^(?:凡本网|凡注明|未经.{0,10}授权)|"
+    r"^(?:点击|点此|点这里)?\s*(?:进入|查看).{0,12}专题|^\(?(?:完|end)\)?$|^【\s*(?:纠错|打印|关闭|收藏)\s*】|"
+    r"^(?:微信|微博|QQ|QQ空间|朋友圈|新浪微博|腾讯微博|豆瓣|人人网)(?:\s*[/|、]?\s*(?:微信|微博|QQ|QQ空间|朋友圈|"
+    r"新浪微博|腾讯微博|豆瓣|人人网))*$",
+    re.I,
+)
+# A page-turn bar: "上一页 1 2 3 下一页", "共3页", "第1页".
+_PAGE_BAR = re.compile(r"^(?:[<«‹]|上一页|首页|\d{1,3}|下一页|尾页|末页|[>»›]|共\s*\d+\s*页|第\s*\d+\s*页|\s|[|｜])+$")
+_NEXT_PAGE_TEXT = re.compile(r"^\s*(?:下一页|下页|next\s*page|next|›|»|>)\s*$", re.I)
+
+_DATE_LABEL = re.compile(r"(?:发布|發佈|發布|更新|上传|发表|發表|出版|刊发)?(?:时间|時間|日期)\s*[:：]|发表于|發表於|发布于|發佈於")
+_HAS_TIME_ONLY = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2})?\s*$")
+_SITE_SEP = re.compile(r"\s*(?:_|\|{1,2}|｜|--?|—{1,2}|–|·|::|：：)\s*")
+
+_META_DATE_NAMES = (
+    "article:published_time", "og:article:published_time", "og:release_date", "article:published",
+    "pubdate", "publishdate", "publish_date", "publishtime", "publish-date", "published_time",
+    "datepublished", "date", "dc.date", "dc.date.issued", "dc.date.created", "dcterms.issued",
+    "dcterms.created", "sailthru.date", "parsely-pub-date", "ptime", "weibo:article:create_at",
+    "bytedance:published_time", "firstpublishedtime", "lastmodifiedtime", "article:modified_time",
+    "og:updated_time", "article.published", "published-date", "release_date", "citation_date",
+)
+_META_MODIFIED = {"article:modified_time", "og:updated_time", "lastmodifiedtime"}
+
+# URL dates: /2021/0528/, /2021-05-28/, /20210528/, t20210528_, /202105/28/
+_URL_DATE = re.compile(
+    r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<s1>[/_-]?)(?P<m>0[1-9]|1[0-2])(?P<s2>[/_-]?)(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"
+)
+
+
+# --------------------------------------------------------------------------- decoding / parsing
+
+def decode_html(body: bytes, content_type: Optional[str] = None) -> str:
+    """Bytes as text, by the Content-Type charset, the BOM, the page's own <meta charset>
+    and finally by content sniffing (what Scrapy does through w3lib)."""
+    from w3lib.encoding import html_to_unicode
+
+    _, text = html_to_unicode(content_type, body)
+    return text
+
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_LIBXML_MAX_DEPTH = 250
+_DIV_OPEN = re.compile(r"<(?:div|section|span|font|center)(\s[^>]*)?>", re.I)
+_DIV_CLOSE = re.compile(r"</(?:div|section|span|font|center)\s*>", re.I)
+
+
+def _parse(text: str) -> Optional[etree._Element]:
+    text = _XML_INCOMPATIBLE.sub("", _XML_DECL.sub("", text or ""))
+    if not text.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(text, parser=_PARSER)
+    except (etree.ParserError, ValueError, AssertionError):
+        return None
+
+
+_PARSER = lxml.html.HTMLParser(huge_tree=True, remove_comments=False)
+
+
+def _flattened(text: str) -> str:
+    """The page with its container tags made paragraphs: libxml2 stops reading at a nesting
+    depth limit and drops everything after it; paragraphs never nest, so nothing is lost."""
+    text = _DIV_OPEN.sub(lambda m: "<p%s>" % (m.group(1) or ""), text)
+    return _DIV_CLOSE.sub("</p>", text)
+
+
+# --------------------------------------------------------------------------- the walk
+
+@dataclass
+class _TextBlock:
+    text: str
+    chars: int  # non-space characters
+    linked: int  # non-space characters inside <a>
+    punct: int  # sentence punctuation outside links
+    owner: int  # pre-order index of the innermost block element holding it
+    heading: bool = False  # the owner is h1-h6 or the text is bold only
+
+
+@dataclass
+class _Page:
+    root: etree._Element
+    elements: list[etree._Element]  # pre-order
+    index: dict[Any, int]  # element -> pre-order index
+    end: list[int]  # pre-order index of each element's last descendant
+    parent: list[int]  # pre-order index of each element's parent (-1 for the root)
+    blocks: list[_TextBlock]
+    depth_hit: bool
+
+
+def _nonspace(text: str) -> int:
+    return len(text) - text.count(" ") - text.count("\n") - text.count("\t") - text.count("\r") \
+        - text.count("\u3000") - text.count("\xa0")
+
+
+def _is_hidden(el: etree._Element) -> bool:
+    style = el.get("style")
+    if style and _HIDDEN_STYLE.search(style):
+        return True
+    return el.get("hidden") is not None or el.get("aria-hidden") == "true" and not len(el)
+
+
+def _walk(root: etree._Element) -> _Page:
+    """Pre-order element list and paragraph blocks, with an explicit stack."""
+    elements: list[etree._Element] = []
+    index: dict[Any, int] = {}
+    parent: list[int] = []
+    blocks: list[_TextBlock] = []
+    pieces: list[tuple[str, bool]] = []  # (text, inside a link)
+    owners: list[int] = []  # open block elements
+    link_depth = 0
+    max_depth = 0
+
+    def flush() -> None:
+        if not pieces:
+            return
+        raw = "".join(t for t, _ in pieces)
+        text = normalize_text(raw.replace("\n", " "))
+        if text:
+            chars = _nonspace(raw)
+            linked = sum(_nonspace(t) for t, in_link in pieces if in_link)
+            punct = sum(1 for t, in_link in pieces if not in_link for c in t if c in _SENTENCE_PUNCT)
+            owner = owners[-1] if owners else 0
+            blocks.append(_TextBlock(text, chars, linked, punct, owner))
+        pieces.clear()
+
+    # stack of (element, child iterator); the element's 'end' runs when its iterator is exhausted
+    elements.append(root)
+    index[root] = 0
+    parent.append(-1)
+    owners.append(0)
+    if root.text:
+        pieces.append((root.text, False))
+    stack: list[tuple[etree._Element, Any, int, bool, bool]] = [(root, iter(root), 0, True, False)]
+    while stack:
+        el, children, el_idx, is_block, is_link = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if is_block:
+                flush()
+                owners.pop()
+            if is_link:
+                link_depth -= 1
+            if el.tail and stack:
+                pieces.append((el.tail, link_depth > 0))
+            continue
+        tag = child.tag
+        if not isinstance(tag, str):  # comment / processing instruction: only its tail is text
+            if child.tail:
+                pieces.append((child.tail, link_depth > 0))
+            continue
+        tag = tag.lower()
+        idx = len(elements)
+        elements.append(child)
+        index[child] = idx
+        parent.append(el_idx)
+        if tag in SKIP_TAGS or _is_hidden(child):
+            if tag == "br":
+                flush()
+            # its subtree is indexed (for the end table) but carries no text
+            for node in child.iterdescendants():
+                if not isinstance(node.tag, str):
+                    continue
+                index[node] = len(elements)
+                elements.append(node)
+                parent.append(idx)  # parent precision is not needed inside skipped parts
+            if child.tail:
+                pieces.append((child.tail, link_depth > 0))
+            continue
+        if tag == "br" or tag == "hr":
+            flush()
+            if child.tail:
+                pieces.append((child.tail, link_depth > 0))
+            # br has no children worth walking
+            for node in child.iterdescendants():
+                if isinstance(node.tag, str):
+                    index[node] = len(elements)
+                    elements.append(node)
+                    parent.append(idx)
+            continue
+        block = tag in BLOCK_TAGS
+        link = tag == "a"
+        if block:
+            flush()
+            owners.append(idx)
+        if link:
+            link_depth += 1
+        if child.text:
+            pieces.append((child.text, link_depth > 0))
+        stack.append((child, iter(child), idx, block, link))
+        if len(stack) > max_depth:
+            max_depth = len(stack)
+    flush()
+    # the last descendant of each element, from the parent table in reverse pre-order
+    end = list(range(len(elements)))
+    for i in range(len(elements) - 1, 0, -1):
+        p = parent[i]
+        if end[i] > end[p]:
+            end[p] = end[i]
+    return _Page(root, elements, index, end, parent, blocks, max_depth >= _LIBXML_MAX_DEPTH)
+
+
+# --------------------------------------------------------------------------- scoring
+
+def _block_value(b: _TextBlock) -> float:
+    own = b.chars - b.linked
+    prose = b.punct >= 1 and own >= 8 or own >= 40
+    good = own if prose else own * 0.25
+    return good - 2.0 * b.linked - (0 if prose else 3.0)
+
+
+def _attr_words(el: etree._Element) -> str:
+    return f"{el.get('class') or ''} {el.get('id') or ''}".strip()
+
+
+def _comment_flags(page: _Page) -> list[bool]:
+    """Per element: inside a comment box (by class/id), from the parent table in pre-order."""
+    flags = [False] * len(page.elements)
+    for i in range(1, len(page.elements)):
+        if flags[page.parent[i]]:
+            flags[i] = True
+            continue
+        words = _attr_words(page.elements[i])
+        if words and _COMMENT_ATTR.search(words):
+            flags[i] = True
+    return flags
+
+
+def _choose_body(page: _Page) -> int:
+    """Pre-order index of the element whose subtree's blocks are worth most."""
+    n = len(page.elements)
+    in_comments = _comment_flags(page)
+    score = [0.0] * n
+    for b in page.blocks:
+        # comment boxes are prose too: their text counts against a candidate
+        score[b.owner] += -0.5 * b.chars if in_comments[b.owner] else _block_value(b)
+    total = score[:]
+    for i in range(n - 1, 0, -1):
+        total[page.parent[i]] += total[i]
+    best, best_score = 0, float("-inf")
+    for i in range(n):
+        s = total[i]
+        if s > best_score:
+            best, best_score = i, s
+    return best
+
+
+# --------------------------------------------------------------------------- metadata
+
+def _meta_map(root: etree._Element) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for meta in root.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or meta.get("http-equiv") or "")
+        key = key.strip().lower()
+        value = meta.get("content")
+        if key and value and key not in out:
+            out[key] = value.strip()
+    return out
+
+
+def _json_ld(root: etree._Element) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for script in root.iter("script"):
+        if (script.get("type") or "").strip().lower() != "application/ld+json" or not script.text:
+            continue
+        try:
+            data = json.loads(script.text.strip().rstrip(";"))
+        except ValueError:
+            continue
+        queue = [data]
+        while queue:  # iterative: @graph lists and nested objects
+            item = queue.pop()
+            if isinstance(item, list):
+                queue.extend(item)
+            elif isinstance(item, dict):
+                out.append(item)
+                if "@graph" in item:
+                    queue.append(item["@graph"])
+    return out
+
+
+def _text_of(el: etree._Element) -> str:
+    return normalize_text(" ".join(t for t in el.itertext() if isinstance(t, str)).replace("\n", " "))
+
+
+# --------------------------------------------------------------------------- title
+
+def _norm_title(text: str) -> str:
+    return re.sub(r"[\s\u3000·:：,，、!！?？\"“”'‘’《》<>()（）\[\]【】|｜_\-—–]+", "", text or "").lower()
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)} or {text}
+
+
+def _similar(a: str, b: str) -> float:
+    a, b = _norm_title(a), _norm_title(b)
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return 1.0
+    if a in b or b in a:
+        return min(len(a), len(b)) / max(len(a), len(b)) + 0.3
+    x, y = _bigrams(a), _bigrams(b)
+    return 2 * len(x & y) / (len(x) + len(y))
+
+
+def _title_from_tag(title_tag: str, site_names: Iterable[str]) -> str:
+    """<title> less its site suffix (or prefix): the segments that are not the site's name,
+    the longest of the leading ones."""
+    text = normalize_text(title_tag)
+    parts = [p for p in _SITE_SEP.split(text) if p.strip()]
+    if len(parts) <= 1:
+        return text
+    names = {_norm_title(n) for n in site_names if n}
+    kept = [p for p in parts if _norm_title(p) not in names]
+    if not kept:
+        return parts[0]
+    # headlines come first; channel and site names after them are short
+    return max(kept[:2], key=len) if len(kept) > 1 and len(kept[0]) < 6 else kept[0]
+
+
+def _is_logo(el: etree._Element, text: str, site_names: Iterable[str], host: str) -> bool:
+    words = _attr_words(el).lower()
+    if "logo" in words:
+        return True
+    for a in ([el] if el.tag == "a" else []) + list(el.iter("a")):
+        href = (a.get("href") or "").strip()
+        if href in ("/", "./", "index.html", "/index.html", "index.shtml", "/index.shtml", "#"):
+            return True
+        parts = urlsplit(urljoin(f"http://{host}/", href))
+        if parts.path in ("", "/", "/index.html", "/index.shtml", "/index.htm", "/index.php") and not parts.query:
+            return True
+    if el.find(".//img") is not None and len(text) <= 12:
+        return True
+    norm = _norm_title(text)
+    return any(norm == _norm_title(n) for n in site_names if n)
+
+
+# --------------------------------------------------------------------------- dates
+
+def _plausible(parsed: ParsedDate, ref: datetime) -> bool:
+    if not parsed.iso:
+        return False
+    try:
+        dt = datetime.fromisoformat(parsed.iso)
+    except ValueError:
+        return False
+    return datetime(1995, 1, 1, tzinfo=timezone.utc) <= dt <= ref + timedelta(days=1)
+
+
+def _date_from_text(text: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
+    """A date in a byline text; a bare time is no date."""
+    if not text or _HAS_TIME_ONLY.match(text):
+        return None
+    label = _DATE_LABEL.search(text)
+    if label:
+        parsed = parse_date(text[label.end():], ref, tz)
+        if parsed.iso and _plausible(parsed, ref):
+            return parsed
+    parsed = parse_date(text, ref, tz)
+    return parsed if parsed.iso and _plausible(parsed, ref) else None
+
+
+def _date_from_meta(meta: dict[str, str], ld: list[dict[str, Any]], ref: datetime, tz: str) -> Optional[ParsedDate]:
+    values: list[str] = []
+    for item in ld:
+        value = item.get("datePublished") or item.get("dateCreated")
+        if isinstance(value, str):
+            values.append(value)
+    for name in _META_DATE_NAMES:
+        if name in _META_MODIFIED:
+            continue
+        if name in meta:
+            values.append(meta[name])
+    for value in values:
+        value = value.strip()
+        if re.fullmatch(r"\d{10}(?:\d{3})?", value):  # epoch seconds / milliseconds
+            stamp = int(value[:10])
+            dt = datetime.fromtimestamp(stamp, tz=timezone.utc)
+            value = dt.isoformat()
+        parsed = parse_date(value, ref, tz)
+        if parsed.iso and parsed.precision in ("second", "minute", "day") and _plausible(parsed, ref):
+            return parsed
+    return None
+
+
+def _date_from_url(url: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
+    path = urlsplit(url).path
+    for m in _URL_DATE.finditer(path):
+        if m["s1"] != m["s2"] and not (m["s1"] == "/" and m["s2"] == ""):
+            continue
+        if m["s1"] == "" and m["s2"] == "" and not re.search(r"(?:^|[/_tA-Za-z-])$", path[:m.start()] or "/"):
+            continue
+        text = f"{m['y']}-{m['m']}-{m['d']}"
+        parsed = parse_date(text, ref, tz)
+        if parsed.iso and _plausible(parsed, ref):
+            return ParsedDate(parsed.iso, "day", m.group(0))
+    return None
+
+
+# --------------------------------------------------------------------------- byline
+
+_EDITOR_RE = re.compile(r"(?:责任编辑|責任編輯|责编|責編|编辑|編輯)\s*[:：]\s*([^\s】\]）)|｜,，;；:：]{1,20})")
+_SOURCE_RE = re.compile(r"(?:来源|來源|稿源|文章来源|信息来源)\s*[:：]\s*([^\s】\]）)|｜,，;；:：]{1,30})")
+_AUTHOR_RE = re.compile(r"(?:作者|记者|記者|文)\s*[:：／/]\s*([^\s】\]）)|｜,，;；:：]{1,30})")
+_VALUE_CUT = re.compile(r"\s*(?:[|｜]|(?:19|20)\d{2}\s*[-/.年]|发布|時間|时间|日期|浏览|阅读|点击|字号|【|\[|打印|分享|评论).*$")
+
+
+def _clean_value(value: Optional[str]) -> Optional[str]:
+    if not value:
+        return None
+    value = _VALUE_CUT.sub("", normalize_text(value)).strip(" :：|｜·•,，;；()（）【】[]")
+    if not value:
+        return None
+    tokens = value.split(" ")
+    if len(tokens) > 1 and re.search(r"[\u4e00-\u9fff]", tokens[0]):
+        value = tokens[0]
+    return value[:40] or None
+
+
+# --------------------------------------------------------------------------- the extractor
+
+def _root_of(html: Union[str, bytes, Any]) -> Optional[etree._Element]:
+    if Selector is not None and isinstance(html, Selector):
+        root = html.root
+        if isinstance(root, etree._Element):
+            return root.getroottree().getroot()
+        html = html.get() if hasattr(html, "get") else str(html)
+    if isinstance(html, bytes):
+        html = decode_html(html)
+    if not isinstance(html, str):
+        return None
+    return _parse(html)
+
+
+def extract_article(html: Union[str, bytes, Any], url: str, ref: datetime,
+                    tz: str = "Asia/Shanghai") -> ArticleResult:
+    """The fields of an article page, read without site selectors.
+
+    ``html``: page text, bytes (decoded by charset sniffing) or a parsel Selector (read,
+    never changed). ``ref``: the response's Date (a naive datetime is UTC); dates without
+    a year and relative dates resolve against it, and dates after it are implausible.
+    ``tz``: the site's zone; ``published_at`` is ISO 8601 with its offset.
+    Flags: ``missing_date``, ``multi_page``, ``no_body``, ``deep_nesting``.
+    """
+    if ref.tzinfo is None:
+        ref = ref.replace(tzinfo=timezone.utc)
+    result = ArticleResult()
+    raw_text: Optional[str] = None
+    if isinstance(html, bytes):
+        raw_text = decode_html(html)
+        root = _parse(raw_text)
+    elif isinstance(html, str):
+        raw_text = html
+        root = _parse(html)
+    else:
+        root = _root_of(html)
+    if root is None:
+        result.flag("no_body")
+        result.flag("missing_date")
+        return result
+    page = _walk(root)
+    if page.depth_hit:
+        if raw_text is None:
+            raw_text = lxml.html.tostring(root, encoding="unicode")
+        flat = _parse(_flattened(raw_text))
+        if flat is not None:
+            root = flat
+            page = _walk(root)
+        result.flag("deep_nesting")
+    return _extract(page, url, ref, tz, result)
+
+
+def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResult) -> ArticleResult:
+    root = page.root
+    host = urlsplit(url).hostname or ""
+    meta = _meta_map(root)
+    ld = _json_ld(root)
+    title_el = root.find(".//title")
+    title_tag = _text_of(title_el) if title_el is not None else ""
+    site_names = [meta.get("og:site_name", ""), meta.get("application-name", "")]
+    result.site_name = normalize_text(meta.get("og:site_name", "")) or None
+
+    body_idx = _choose_body(page)
+    blocks = page.blocks
+    start, stop = body_idx, page.end[body_idx]
+    body_el = page.elements[body_idx]
+
+    # ---- prune subtrees inside the body: comment boxes, share bars, related lists, page bars
+    pruned: list[tuple[int, int]] = []
+    block_value_in: dict[int, float] = {}
+    for b in blocks:
+        if start <= b.owner <= stop:
+            block_value_in[b.owner] = block_value_in.get(b.owner, 0.0) + _block_value(b)
+    total_body = sum(block_value_in.values()) or 1.0
+    i = start + 1
+    while i <= stop:
+        el = page.elements[i]
+        words = _attr_words(el)
+        if words and _NEGATIVE_ATTR.search(words):
+            sub_value = sum(v for k, v in block_value_in.items() if i <= k <= page.end[i])
+            if sub_value < 0.5 * total_body:
+                pruned.append((i, page.end[i]))
+                i = page.end[i] + 1
+                continue
+        i += 1
+
+    def inside_pruned(owner: int) -> bool:
+        return any(a <= owner <= z for a, z in pruned)
+
+    body_blocks = [(k, b) for k, b in enumerate(blocks) if start <= b.owner <= stop and not inside_pruned(b.owner)]
+
+    # ---- title: the heading nearest before the body's first prose that agrees with the metadata
+    og_title = normalize_text(meta.get("og:title", "") or meta.get("twitter:title", ""))
+    ld_title = next((normalize_text(str(item.get("headline"))) for item in ld if item.get("headline")), "")
+    tag_title = _title_from_tag(title_tag, site_names) if title_tag else ""
+    references = [t for t in (og_title, ld_title, tag_title, title_tag) if t]
+    first_prose = next((k for k, b in body_blocks if _block_value(b) > 0 and b.punct >= 1), None)
+    if first_prose is None:
+        first_prose = body_blocks[0][0] if body_blocks else len(blocks)
+    headline_k: Optional[int] = None
+    title: Optional[str] = None
+    best_sim = 0.0
+    heading_candidates: list[tuple[int, _TextBlock, etree._Element]] = []
+    for k in range(min(first_prose, len(blocks)) - 1, -1, -1):
+        b = blocks[k]
+        el = page.elements[b.owner]
+        tag = el.tag if isinstance(el.tag, str) else ""
+        is_heading = tag in HEADING_TAGS or tag in ("h4", "strong", "b", "td", "p", "div", "span") and \
+            bool(_TITLE_ATTR.search(_attr_words(el)))
+        if not is_heading and tag not in ("h4", "h5"):
+            # a heading may wrap the text in a link or span: look at the owner's ancestors
+            continue
+        if not (2 <= len(b.text) <= 120) or b.punct > 6:
+            continue
+        if _is_logo(el, b.text, site_names + [t for t in _SITE_SEP.split(title_tag)[1:]], host):
+            continue
+        heading_candidates.append((k, b, el))
+        if len(heading_candidates) > 12:
+            break
+    for k, b, el in heading_candidates:
+        sim = max((_similar(b.text, r) for r in references), default=0.0)
+        if sim > best_sim + 1e-9 and sim >= 0.5:
+            best_sim, headline_k, title = sim, k, b.text
+        if sim >= 0.95:
+            break
+    if title is None and heading_candidates:
+        # no metadata agrees: the nearest h1/h2 before the body
+        for k, b, el in heading_candidates:
+            if el.tag in ("h1", "h2") or _TITLE_ATTR.search(_attr_words(el)):
+                headline_k, title = k, b.text
+                break
+    if title is None:
+        title = og_title or ld_title or tag_title or None
+    result.title = title
+
+    # ---- byline zone: blocks between the headline and the body's first prose
+    zone_start = headline_k + 1 if headline_k is not None else max(0, first_prose - 6)
+    zone = [b for b in blocks[zone_start:first_prose]][-8:]
+    zone = [b for b in zone if not _comment_owner(page, b.owner)]
+
+    # ---- body blocks: after the headline and the byline, boilerplate removed
+    position = {id(b): k for k, b in enumerate(blocks)}
+    kept: list[_TextBlock] = []
+    dropped: list[_TextBlock] = []
+    started = False
+    for k, b in body_blocks:
+        if headline_k is not None and k <= headline_k:
+            dropped.append(b)
+            continue
+        if not started:
+            if k < first_prose and (b in zone or _looks_header(b, title, ref)):
+                dropped.append(b)
+                continue
+            started = True
+        text = b.text
+        if kept and is_tail_marker(text):
+            dropped.append(b)
+            break
+        if _is_furniture(b):
+            dropped.append(b)
+            continue
+        kept.append(b)
+    # trailing link-dense and byline-like lines
+    while kept and (kept[-1].linked * 2 >= kept[-1].chars and kept[-1].chars <= 80):
+        dropped.append(kept.pop())
+    if title and kept and _norm_title(kept[0].text) == _norm_title(title):
+        dropped.append(kept.pop(0))
+    result.content_text = "\n".join(b.text for b in kept)
+
+    # ---- date
+    published = None
+    for b in zone:
+        if len(b.text) > 160:
+            continue
+        published = _date_from_text(b.text, ref, tz)
+        if published:
+            break
+    if published is None:
+        published = _date_from_meta(meta, ld, ref, tz)
+    if published is None:
+        near_stop = page.index.get(page.elements[blocks[first_prose].owner]) if first_prose < len(blocks) else None
+        for t in root.iter("time"):
+            idx = page.index.get(t)
+            if idx is None or (near_stop is not None and idx > near_stop) or _comment_owner(page, idx):
+                continue
+            value = t.get("datetime") or _text_of(t)
+            parsed = _date_from_text(value, ref, tz) if value else None
+            if parsed:
+                published = parsed
+                break
+    if published is None:
+        published = _date_from_url(url, ref, tz)
+    if published is not None:
+        result.published_at = published.iso
+        result.published_raw = published.raw
+        result.date_precision = published.precision
+    else:
+        result.flag("missing_date")
+
+    # ---- byline: author, source, editor
+    zone_text = " ".join(b.text for b in zone)
+    byline = parse_meta_line(zone_text) if zone_text else None
+    if byline is not None:
+        result.author = _clean_value(byline.author)
+        result.source_name = _clean_value(byline.source_name)
+        result.editor = _clean_value(byline.editor or byline.meta_editor)
+    tail_lines = [b.text for b in dropped if b not in zone] + [b.text for b in blocks[
+        (position[id(kept[-1])] + 1 if kept else first_prose):][:12]]
+    for line in tail_lines:
+        if result.editor is None:
+            m = _EDITOR_RE.search(line)
+            if m:
+                result.editor = _clean_value(m.group(1))
+        if result.source_name is None:
+            m = _SOURCE_RE.search(line)
+            if m and len(line) < 80:
+                result.source_name = _clean_value(m.group(1))
+    if result.author is None:
+        value = meta.get("author") or next((str(a.get("name")) for item in ld for a in _as_list(item.get("author"))
+                                            if isinstance(a, dict) and a.get("name")), None)
+        result.author = _clean_value(value) if value else None
+    if result.source_name is None:
+        m = _SOURCE_RE.search(zone_text or "")
+        if m:
+            result.source_name = _clean_value(m.group(1))
+
+    # ---- multi-page: a page-turn bar in or right after the body linking to this article's page 2
+    if _has_next_page(page, body_idx, url):
+        result.flag("multi_page")
+
+    # ---- html, images, lang
+    result.content_html, result.images = _body_html(page, body_idx, pruned, kept, dropped, url)
+    lang_attr = (root.get("lang") or root.get("xml:lang") or "").strip()
+    result.lang = detect_lang(result.content_text or (result.title or ""),
+                              default="zh-Hant" if lang_attr.lower() in ("zh-tw", "zh-hk", "zh-hant") else "zh-Hans") \
+        if (result.content_text or result.title) else (lang_attr or None)
+    canonical = root.find(".//link[@rel='canonical']")
+    result.canonical = canonical.get("href") if canonical is not None else None
+    keywords = meta.get("keywords") or meta.get("news_keywords")
+    if keywords:
+        result.tags = [t for t in (normalize_text(x) for x in re.split(r"[,，;；、|\s]+", keywords)) if t][:20]
+    if not result.content_text:
+        result.flag("no_body")
+    return result
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value else []
+
+
+def _comment_owner(page: _Page, idx: int) -> bool:
+    """Whether the element at ``idx`` sits in a comment box or a sidebar (walking up the parent table)."""
+    seen = 0
+    while idx > 0 and seen < 400:
+        el = page.elements[idx]
+        words = _attr_words(el)
+        if words and (_COMMENT_ATTR.search(words) or re.search(r"(?:^|[\s_-])(?:side|sidebar|aside|right|rightbox)"
+                                                                 r"(?:$|[\s_\d-])", words, re.I)):
+            return True
+        if isinstance(el.tag, str) and el.tag.lower() == "aside":
+            return True
+        idx = page.parent[idx]
+        seen += 1
+    return False
+
+
+_HEADER_LABEL = re.compile(r"(?:来源|來源|作者|记者|編輯|编辑|时间|時間|日期|发布|發佈|点击|浏览|阅读|字号|字体|"
+                           r"分享|打印|收藏|评论)\s*[:：]?")
+
+
+def _looks_header(b: _TextBlock, title: Optional[str], ref: datetime) -> bool:
+    """A block above the body's first prose that belongs to the header: title, byline, crumbs, tools."""
+    if title and _norm_title(b.text) == _norm_title(title):
+        return True
+    if b.linked * 2 >= b.chars:
+        return True
+    if len(b.text) <= 120 and (_HEADER_LABEL.search(b.text) or parse_date(b.text, ref).iso):
+        return True
+    return False
+
+
+def _is_furniture(b: _TextBlock) -> bool:
+    text = b.text
+    if _GENERIC_BOILERPLATE.search(text) or is_boilerplate(text):
+        return True
+    if _PAGE_BAR.match(text) and b.linked:
+        return True
+    if b.chars <= 80 and b.linked * 10 >= b.chars * 6:  # a link line: 相关 headline, 点击进入专题
+        return True
+    return False
+
+
+def _has_next_page(page: _Page, body_idx: int, url: str) -> bool:
+    stop = page.end[body_idx]
+    # the bar sits inside the body or within a few elements after it
+    limit = min(len(page.elements) - 1, stop + 60)
+    base = urlsplit(url)
+    stem = re.sub(r"\.\w+$", "", base.path.rsplit("/", 1)[-1])
+    for i in range(body_idx, limit + 1):
+        el = page.elements[i]
+        if not isinstance(el.tag, str) or el.tag.lower() != "a":
+            continue
+        href = (el.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:")):
+            continue
+        target = urlsplit(urljoin(url, href))
+        name = target.path.rsplit("/", 1)[-1]
+        text = normalize_text(el.text_content())
+        same_stem = bool(stem) and name.startswith(stem) and re.search(r"[_-]\d{1,2}(?:\.\w+)?$", name)
+        paged_query = target.path == base.path and re.search(r"(?:^|&)(?:page|p|pn|pg)=\d", target.query)
+        if (same_stem or paged_query) and (text.isdigit() or _NEXT_PAGE_TEXT.match(text)):
+            return True
+    return False
+
+
+def _body_html(page: _Page, body_idx: int, pruned: list[tuple[int, int]], kept: list[_TextBlock],
+               dropped: list[_TextBlock], url: str) -> tuple[str, list[dict[str, Any]]]:
+    """Sanitized HTML of the body (pruned parts and dropped blocks removed) and its images."""
+    body = page.elements[body_idx]
+    clone = copy.deepcopy(body)
+    clone.tail = None
+    originals = page.elements[body_idx:page.end[body_idx] + 1]
+    copies = [c for c in clone.iter() if isinstance(c.tag, str)]
+    if len(copies) != len(originals):
+        return "", []
+    mapping = dict(zip(range(body_idx, body_idx + len(copies)), copies))
+    kept_owners = {b.owner for b in kept}
+    drop_owners = {b.owner for b in dropped} - kept_owners
+    doomed: list[Any] = []
+    for a, _ in pruned:
+        node = mapping.get(a)
+        if node is not None:
+            doomed.append(node)
+    for owner in drop_owners:
+        node = mapping.get(owner)
+        if node is not None and node is not clone:
+            # only when nothing kept sits in the same subtree
+            if not any(owner <= k <= page.end[owner] for k in kept_owners):
+                doomed.append(node)
+    for node in doomed:
+        if node.getparent() is not None:
+            node.drop_tree()
+    for node in list(clone.iter(*SKIP_TAGS)):
+        if node is not clone and node.getparent() is not None:
+            node.drop_tree()
+    try:
+        images = extract_images(clone, url)
+        html = sanitize_html(lxml.html.tostring(clone, encoding="unicode"), url)
+    except (ValueError, etree.LxmlError):
+        return "", []
+    kept_text = "\n".join(b.text for b in kept)
+    for image in images:
+        if image.get("caption") and normalize_text(image["caption"]) not in kept_text:
+            image["caption"] = None
+    return html, images
