@@ -74,24 +74,38 @@ def body_blocks(element: Any) -> list[Block]:
             blocks.append(Block(text=text, link_ratio=round(linked / total, 3) if total else 0.0))
         pieces.clear()
 
-    def walk(el: etree._Element, in_link: bool) -> None:
+    # An explicit stack instead of recursion: bodies may nest thousands of elements deep.
+    # Each entry: (element, inside a link, iterator over its children).
+    stack: list[tuple[etree._Element, bool, Any]] = []
+
+    def enter(el: etree._Element, in_link: bool) -> None:
         tag = _tag(el)
-        if tag in SKIP_TAGS or not tag:  # comments and processing instructions: only their tail counts
-            return
-        is_block = tag in BLOCK_TAGS
-        if is_block or tag == "br":
+        if tag in BLOCK_TAGS or tag == "br":
             flush()
         here = in_link or tag == "a"
         if el.text:
             pieces.append((el.text, here))
-        for child in el:
-            walk(child, here)
+        stack.append((el, here, iter(el)))
+
+    if _tag(root) in SKIP_TAGS or not _tag(root):
+        return []
+    enter(root, False)
+    while stack:
+        el, here, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if _tag(el) in BLOCK_TAGS:
+                flush()
+            if stack and el.tail:  # the tail belongs to the parent's block
+                pieces.append((el.tail, stack[-1][1]))
+            continue
+        tag = _tag(child)
+        if tag in SKIP_TAGS or not tag:  # comments and processing instructions: only their tail counts
             if child.tail:
                 pieces.append((child.tail, here))
-        if is_block:
-            flush()
-
-    walk(root, False)
+            continue
+        enter(child, here)
     flush()
     return blocks
 
