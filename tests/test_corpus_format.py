@@ -2,8 +2,9 @@
 
 Every manifest body exists and decodes in the page's encoding, every exchange
 has a Date header, and the hand-written ground truth matches its page: each
-content_text line, the title and each boilerplate line is a line of the page's
-visible text, and no boilerplate line is part of the article text.
+content_text line and the title is a line of the page's visible text, each
+boilerplate line occurs in the page, and no boilerplate line is part of the
+article text.
 """
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ def test_ground_truth_lines_occur_in_their_pages(set_name: str) -> None:
             pos = idx
         for b in page["boilerplate"]:
             assert b == norm_line(b) and b, where
-            assert b in line_set, f"{where}: boilerplate line missing from page: {b[:40]}"
+            assert any(b in ln for ln in lines), f"{where}: boilerplate line missing from page: {b[:40]}"
             assert not any(b in c for c in content), f"{where}: boilerplate is article text: {b[:40]}"
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", page["published_at"]), where
         assert page["date_precision"] in {"second", "minute", "day"}, where
