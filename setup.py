@@ -1,14 +1,15 @@
-"""Packaging for Scrapyd: ``scrapyd-deploy`` builds the project egg from this file (docs/OPERATING.md).
+"""Packaging: ``scripts/setup.sh`` installs the project into ``.venv`` (editable) from this file, and
+``scrapyd-deploy`` builds the project egg for Scrapyd from it (docs/OPERATING.md).
 
 Only the ``kspider`` package (with its data files) goes into the egg; fixtures and
 tests stay out. The ``scrapy`` entry point tells Scrapyd the settings module.
 """
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 setup(
     name="kspider",
     version="1.0",
-    packages=find_packages(include=["kspider", "kspider.*"]),
+    packages=find_namespace_packages(include=["kspider", "kspider.*"]),
     package_data={"kspider": ["extract/data/*.json"]},
     include_package_data=True,
     entry_points={"scrapy": ["settings = kspider.settings"]},
