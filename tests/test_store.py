@@ -314,7 +314,7 @@ def test_recover_command_writes_spill_files(tmp_path: Path) -> None:
     # A spill file of a process that no longer exists (pid 999999999), plus one broken line.
     (spill_dir / "spill-otherhost-999999999-abcd1234.jsonl").write_text(json.dumps(line, ensure_ascii=False) + "\n{broken\n")
     env = {"MONGO_URI": "", "EMBEDDED_DB_DIR": str(tmp_path / "db"), "SPILL_DIR": str(spill_dir)}
-    assert _run("from kspider.store.__main__ import main; raise SystemExit(main(['recover']))", env).strip() == "recovered 1"
+    assert _run("from kspider.store.__main__ import main; raise SystemExit(main(['recover', '--create']))", env).strip() == "recovered 1"
     assert _run("from kspider.store.__main__ import main; main(['count', '--total'])", env).strip() == "1"
     assert [json.loads(l)["raw"] for l in (spill_dir / "rejected.jsonl").read_text().splitlines()] == ["{broken"]
     assert list(spill_dir.glob("spill-*")) == []
