@@ -523,9 +523,6 @@ def _clean_value(value: Optional[str]) -> Optional[str]:
     value = _VALUE_CUT.sub("", normalize_text(value)).strip(" :：|｜·•,，;；()（）【】[]")
     if not value:
         return None
-    tokens = value.split(" ")
-    if len(tokens) > 1 and re.search(r"[\u4e00-\u9fff]", tokens[0]):
-        value = tokens[0]
     return value[:40] or None
 
 
@@ -626,7 +623,8 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     ld_title = next((normalize_text(str(item.get("headline"))) for item in ld if item.get("headline")), "")
     tag_title = _title_from_tag(title_tag, site_names) if title_tag else ""
     references = [t for t in (og_title, ld_title, tag_title, title_tag) if t]
-    first_prose = next((k for k, b in body_blocks if _block_value(b) > 0 and b.punct >= 1), None)
+    first_prose = next((k for k, b in body_blocks if _block_value(b) > 0 and b.punct >= 1
+                        and not _looks_header(b, None, ref)), None)
     if first_prose is None:
         first_prose = body_blocks[0][0] if body_blocks else len(blocks)
     headline_k: Optional[int] = None
@@ -806,9 +804,13 @@ def _looks_header(b: _TextBlock, title: Optional[str], ref: datetime) -> bool:
         return True
     if b.linked * 2 >= b.chars:
         return True
-    if len(b.text) <= 120 and (_HEADER_LABEL.search(b.text) or parse_date(b.text, ref).iso):
+    if len(b.text) <= 160 and not _SENTENCE_END.search(b.text) and (
+            _HEADER_LABEL.search(b.text) or parse_date(b.text, ref).iso):
         return True
     return False
+
+
+_SENTENCE_END = re.compile(r"[。！？!?]")
 
 
 def _is_furniture(b: _TextBlock) -> bool:
