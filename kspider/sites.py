@@ -29,8 +29,12 @@ class Site:
     topic_keywords: dict[str, float] = field(default_factory=dict)
     topic_min_score: float = 0.0
     # Page layout for template parsers that read it (news portals): CSS selectors by role,
-    # tried before the template's defaults (kspider.extract.newsportal.DEFAULT_LAYOUT).
+    # precision hints tried first; what they miss is read without selectors
+    # (kspider.extract.newsportal).
     layout: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # News portals: the channels to follow, as menu link texts or URL parts ("/category/china");
+    # empty with no channel_links hint: every channel of the site's menu.
+    channels: tuple[str, ...] = ()
     # Spidermon: fewest items a crawl of this site should produce.
     min_items: int = 1
     notes: str = ""
@@ -72,6 +76,7 @@ SITES: tuple[Site, ...] = (
             "经济技术开发区": 2, "新加坡工业园": 3,
         },
         topic_min_score=6.0,
+        channels=("中国", "/category/china"),
         layout={
             "article": ("article.news-detail",),
             "title": ("h1.news-title",),
@@ -95,6 +100,7 @@ SITES: tuple[Site, ...] = (
         start_urls=("http://www.jssuxun.example/",),
         lang="zh-Hant",
         boilerplate=(r"^江蘇蘇訊網客服[:：]", r"^關注民生\s*服務社會"),
+        channels=("蘇州新聞", "苏州新闻", "/html/szxw/"),
         # DedeCMS default templates (article_article.htm, list_article.htm).
         layout={
             "article": ("div.viewbox",),

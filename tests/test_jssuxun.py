@@ -49,7 +49,7 @@ def parse(url: str):
     response = fixture_response(SET, url)
     ref = http_date(response.headers.get("Date"))
     page = newsportal.parse_article(response.text, url, ref, SITE.tz, SITE.layout, SITE.boilerplate)
-    return response, page, dict(page.fields, **newsportal.finish_article(page, url))
+    return response, page, page.item_fields()
 
 
 def stored(url: str) -> dict:
@@ -158,8 +158,7 @@ def test_flat_page_of_seed_002_lines_keeps_only_the_article():
             + "</div></body></html>")
     ref = datetime(2021, 5, 28, 5, 2, tzinfo=timezone.utc)
     page = newsportal.parse_article(html, SEED, ref, SITE.tz, None, SITE.boilerplate)
-    fields = dict(page.fields, **newsportal.finish_article(page, SEED))
-    item = Article(url=SEED, site=HOST, spider="jssuxun", **fields)
+    item = Article(url=SEED, site=HOST, spider="jssuxun", **page.item_fields())
     CleaningPipeline(_Stats()).process_item(item)
     assert item.content_text == ARTICLES[SEED]["content_text"]
     assert (item.title, item.published_at, item.editor, item.source_url, item.views) == (

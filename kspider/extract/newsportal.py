@@ -2,11 +2,23 @@
 
 News portals differ in markup, not in what a page holds: a title, a meta line
 (date, 来源, 编辑, 浏览量), a body, labelled lines in or after the body
-(原文地址, 【责任编辑】), navigation around it. So there is one parser, driven
-by a *layout*: CSS selectors by role. ``DEFAULT_LAYOUT`` lists selectors common
-on such sites; a site's registry entry (``Site.layout``) puts its own
-selectors first for any role. Everything else — labels, date resolution,
-boilerplate removal, body assembly — is shared.
+(原文地址, 【责任编辑】), navigation around it. A site's registry entry may
+give *layout hints*: CSS selectors by role (``Site.layout``). They are
+precision hints, never a requirement:
+
+- article pages: where a hint finds its part (title, date, meta line, body),
+  that part is read through it; every part the hints miss, or that the site
+  gives no hint for, comes from the generic extractor
+  (kspider.extract.article), and a part whose hint missed is named in the
+  result's ``fallback_fields`` and flagged ``layout_fallback``;
+- listing pages: the hinted list, pager and channel menu first, the generic
+  link finder (kspider.extract.listing) for whatever they miss; the registry's
+  channel filter (``Site.channels``) applies to the generic channel menu.
+
+``DEFAULT_LAYOUT`` holds selectors for what the generic extractor does not
+read (breadcrumbs, category, parts never in a body, previous/next links);
+the shared know-how — meta-line labels, labelled lines, date resolution,
+boilerplate removal — applies to hinted and generic parts alike.
 
 Pure functions: HTML text (or a parsel Selector) in, fields out. Text is handed
 over as found (pinyin artifacts, Traditional script, encoding damage
@@ -21,42 +33,47 @@ from typing import Any, Iterable, Mapping, Optional, Union
 
 from parsel import Selector
 
+from kspider.extract import listing as generic_listing
 from kspider.extract.boilerplate import Block, remove_boilerplate
 from kspider.extract.counters import parse_count
 from kspider.extract.dates import parse_date
 from kspider.extract.html import body_blocks
 from kspider.extract.page import abs_links, as_selector, detached_body, first_text, node_text
+from kspider.extract.result import ArticleResult, fill_from_generic
 from kspider.extract.text import normalize_text, strip_pinyin
 
 Layout = Mapping[str, Iterable[str]]
 
-# Roles and the selectors tried for each when the site's layout has none that match.
+# Selectors tried for roles the generic extractor does not cover, after the site's own.
+# The parts the generic extractor reads (article region, title, date, meta line, body)
+# and the listing parts the generic link finder reads have no defaults: a site's hint
+# finds them, or the generic readers do.
 DEFAULT_LAYOUT: dict[str, tuple[str, ...]] = {
-    # the part of an article page that holds title, meta, body and the lines after the body
-    "article": ("article", "div.viewbox", "div.article", "div.news-detail", "div.main-content", "body"),
-    "title": ("h1",),
-    "date": ("span.date", "span.time", "time", "span.pubtime", "span.publish-time"),
-    "meta": ("div.meta", "div.info", "div.article-info", "p.info", "div.source"),
-    "body": ("div.news-content", "div.article-content", "div.content", "div#content", "div.TRS_Editor",
-             "article .content", "div.text"),
     "non_body": ("script", "style", "noscript", "form", "iframe", "ins", "div.ad", "div[class^=ad-]",
                  "div.share-bar", "div.bdsharebuttonbox", "div.news-nav", "div.handle", "div.context",
                  "div.mianze", "div.editor", "section.comments", "section.newsletter", "aside"),
     "category": ("div.meta span.category", "span.category"),
-    "breadcrumb": ("div.breadcrumb a", "div.place a", "div.position a", "div.crumbs a", "nav.breadcrumb a"),
-    "listing_links": ("div.news-list h2 a", "div.listbox a.title", "ul.news-list li a", "div.list li a"),
-    "page_links": ("nav.pagination a", "ul.pagelist a", "div.pagination a", "div.pages a", "div.page a"),
-    "channel_links": ("nav.channel-nav a", "div.nav a", "nav a"),
+    "breadcrumb": ("div.breadcrumb a", "div.place a", "div.position a", "div.crumbs a", "nav.breadcrumb a",
+                   "div.location a", "div.weizhi a", "div.site-path a", "div.pos a"),
     "nav_links": ("div.news-nav a", "div.handle div.context a", "div.context a"),
     "next_page": ("a[rel=next]",),
 }
 
+# Article fields read through each hint role; a field whose role is hinted and missed is a fallback.
+FIELD_ROLES: dict[str, tuple[str, ...]] = {
+    "title": ("title",),
+    "published_at": ("date", "meta"),
+    "content_text": ("body",),
+    "source_name": ("meta",),
+    "author": ("meta",),
+    "editor": ("meta",),
+    "views": ("meta",),
+}
+# Byline fields: settled by a found meta line, even when it leaves them empty (来源: with no value).
+_BYLINE = ("source_name", "author", "editor", "views")
+
 # Links a crawl never follows: actions, member area, search, feeds, scripts.
-NEVER_FOLLOW = re.compile(
-    r"^(?:#|javascript:|mailto:|tel:)|/(?:member|plus/(?:search|rss|stow|recommend|erraddsave|ad_js)|search|login|feed)"
-    r"\b|[?&](?:q|keyword)=",
-    re.I,
-)
+NEVER_FOLLOW = generic_listing.NEVER_FOLLOW
 
 # Labels of the meta line and of labelled body lines, both scripts.
 _LABELS: dict[str, str] = {
@@ -169,6 +186,8 @@ class Listing:
     page_urls: list[str] = field(default_factory=list)  # pagination links
     next_page_url: Optional[str] = None
     channel_urls: list[str] = field(default_factory=list)  # channel/category navigation
+    # Listing roles the site hints for that found nothing, filled by the generic finder.
+    fallback_fields: list[str] = field(default_factory=list)
 
 
 def _next_page(sel: Selector, layout: Optional[Layout], base_url: str) -> Optional[str]:
@@ -186,41 +205,63 @@ def _next_page(sel: Selector, layout: Optional[Layout], base_url: str) -> Option
     return None
 
 
-def parse_listing(page: Union[str, Selector], base_url: str, layout: Optional[Layout] = None) -> Listing:
-    """Article links of a listing page (home, channel, channel page N), its pagination and channel links."""
+def parse_listing(page: Union[str, Selector], base_url: str, layout: Optional[Layout] = None,
+                  channels: Iterable[str] = (), found: Optional[generic_listing.ListingLinks] = None) -> Listing:
+    """Article links of a listing page (home, channel, channel page N), its pagination and channel links.
+
+    The site's hints first; what they miss comes from the generic link finder (``found``
+    when the caller already ran it). Generic channel links are kept only when they are one of
+    ``channels`` (link texts or URL parts); with no ``channels`` and no channel hint, every
+    channel of the menu is followed.
+    """
     sel = as_selector(page)
-    page_urls = [u for u in _role_links(sel, layout, "page_links", base_url) if u != base_url]
-    return Listing(
+    own = layout or {}
+    out = Listing(
         article_urls=_role_links(sel, layout, "listing_links", base_url),
-        page_urls=page_urls,
+        page_urls=[u for u in _role_links(sel, layout, "page_links", base_url) if u != base_url],
         next_page_url=_next_page(sel, layout, base_url),
         channel_urls=_role_links(sel, layout, "channel_links", base_url),
     )
+    if out.article_urls and out.page_urls and out.channel_urls:
+        return out
+    generic = found if found is not None else generic_listing.find_links(sel, base_url)
+    for role, attr in (("listing_links", "article_urls"), ("page_links", "page_urls")):
+        if getattr(out, attr):
+            continue
+        values = generic.article_urls if attr == "article_urls" else generic.page_urls
+        if values:
+            setattr(out, attr, list(values))
+            if own.get(role):
+                out.fallback_fields.append(role)
+    if out.next_page_url is None:
+        out.next_page_url = generic.next_page_url
+    if not out.channel_urls:
+        names = tuple(channels)
+        if names:
+            out.channel_urls = [url for text, url in generic.channels
+                                if generic_listing.channel_matches(text, url, names)]
+        elif not own.get("channel_links"):
+            out.channel_urls = [url for _text, url in generic.channels]
+        if out.channel_urls and own.get("channel_links"):
+            out.fallback_fields.append("channel_links")
+    return out
 
 
 # --------------------------------------------------------------------------- article
 
 @dataclass
-class ArticlePage:
-    """What a news article page holds, before item assembly."""
+class _BodyParts:
+    """A hinted body before assembly (what ``page.finish_body`` reads)."""
 
-    fields: dict[str, Any]
     blocks: list[Block]  # body blocks kept
     dropped: list[Block]  # body blocks removed as boilerplate
     body: Any = None  # lxml element of the body, non-body parts removed
-    canonical: Optional[str] = None
-    nav_urls: list[str] = field(default_factory=list)  # previous/next article links (navigation, not related)
-    subheads: set[str] = field(default_factory=set)  # texts of bold/heading-only paragraphs of the body
 
 
 def _title(sel: Selector, region: Selector, layout: Optional[Layout]) -> Optional[str]:
-    title = _role_text(region, layout, "title") or _role_text(sel, layout, "title")
-    if title:
-        return title
-    # Fallback: og:title or <title>, minus the " - SITE" / "_CHANNEL_SITE" tail.
-    raw = normalize_text(sel.css('meta[property="og:title"]::attr(content)').get()
-                         or sel.css("title::text").get() or "")
-    return re.split(r"\s+[-|–—]\s+|_", raw)[0].strip() or None
+    if not (layout or {}).get("title"):
+        return None
+    return _role_text(region, layout, "title") or _role_text(sel, layout, "title")
 
 
 def _breadcrumbs(sel: Selector, layout: Optional[Layout]) -> list[str]:
@@ -260,58 +301,163 @@ def _split_boilerplate(blocks: list[Block], extra: Iterable[str]) -> tuple[list[
     return kept, dropped
 
 
+def _hinted_body(region: Selector, layout: Optional[Layout], url: str,
+                 extra_boilerplate: Iterable[str]) -> Optional[dict[str, Any]]:
+    """content_text, content_html and images of the hinted body; None when no hint finds one."""
+    from kspider.extract.page import finish_body
+
+    if not (layout or {}).get("body"):
+        return None
+    body = detached_body(region, tuple(layout["body"]), layout_selectors(layout, "non_body"))
+    if body is None:
+        return None
+    kept, dropped = _split_boilerplate(body_blocks(body), extra_boilerplate)
+    subheads = _subheads(body)
+    out = finish_body(_BodyParts(blocks=kept, dropped=dropped, body=body), url)
+    for image in out["images"]:
+        if image.get("caption") and image["caption"] in subheads:
+            image["caption"] = None
+    return out
+
+
+def _meta_line_of(lines: list[str], ref: datetime, tz: str, window: int = 3) -> tuple[int, Optional[MetaLine]]:
+    """(index, meta line) among the first lines of a body: a date and 来源/编辑 labels. The
+    generic extractor may leave it there when the page puts it inside the body container."""
+    for i, line in enumerate(lines[:window]):
+        if len(line) > 120 or not _LABEL_RE.search(line):
+            continue
+        meta = parse_meta_line(line)
+        if (meta.date_text and parse_date(meta.date_text, ref, tz).iso
+                and any((meta.source_name, meta.author, meta.editor, meta.meta_editor, meta.views is not None))):
+            return i, meta
+    return -1, None
+
+
+def _page_meta_line(page: Union[str, Selector], title: Optional[str], ref: datetime, tz: str) -> Optional[MetaLine]:
+    """The meta line of a page read without selectors: the first short block after the headline
+    with a readable date and a 来源/编辑/作者/浏览量 label."""
+    blocks = [b.text for b in body_blocks(as_selector(page).root)]
+    start = 0
+    if title:
+        start = next((i + 1 for i, text in enumerate(blocks) if text == title or text.startswith(title)), 0)
+    index, meta = _meta_line_of(blocks[start:start + 6] if start else blocks, ref, tz, window=6)
+    return meta
+
+
+def generic_article(page: Union[str, Selector], url: str, ref: datetime, tz: str = "Asia/Shanghai",
+                    extra_boilerplate: Iterable[str] = ()) -> ArticleResult:
+    """The generic extractor's reading of a news page, with the news-portal know-how on top:
+    the site's boilerplate lines dropped from the body, a meta line left at the top of the
+    body read (date, 来源, 编辑, 浏览量) and removed, and the 【责任编辑】 / 原文地址 lines read."""
+    from kspider.extract.article import extract_article
+
+    result = extract_article(page, url, ref, tz)
+    lines = [line for line in result.content_text.split("\n") if line]
+    headline = [lines.pop(0)] if lines and result.title and lines[0] == result.title else []
+    index, meta = _meta_line_of(lines, ref, tz)
+    meta_text = lines.pop(index) if meta is not None else None
+    if meta is not None:
+        if result.published_at is None and meta.date_text:
+            parsed = parse_date(meta.date_text, ref, tz)
+            if parsed.iso:
+                result.published_at, result.published_raw = parsed.iso, parsed.raw
+                result.date_precision = parsed.precision
+        result.source_name = result.source_name or meta.source_name
+        result.author = result.author or meta.author
+        result.editor = result.editor or meta.editor or meta.meta_editor
+        if result.views is None:
+            result.views = meta.views
+    if meta is None and (result.views is None or not (result.source_name or result.editor)):
+        meta = _page_meta_line(page, result.title, ref, tz)
+        if meta is not None:
+            result.source_name = result.source_name or meta.source_name
+            result.author = result.author or meta.author
+            result.editor = result.editor or meta.editor or meta.meta_editor
+            if result.views is None:
+                result.views = meta.views
+    labelled = labelled_lines(lines)
+    result.editor = labelled["editor"] or result.editor
+    result.source_url = result.source_url or labelled["source_url"]
+    kept, dropped = _split_boilerplate([Block(line) for line in lines], extra_boilerplate)
+    if dropped or meta is not None or headline:
+        result.content_text = "\n".join(b.text for b in kept)
+        result.content_html = _drop_lines_from_html(
+            result.content_html, {b.text for b in dropped} | ({meta_text} if meta_text else set()) | set(headline))
+    return result
+
+
+def _drop_lines_from_html(html: str, texts: set[str]) -> str:
+    """The body HTML without the elements whose whole text is a dropped line."""
+    if not html:
+        return html
+    import lxml.html
+
+    from kspider.extract.page import drop_blocks_from_html
+
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except Exception:  # noqa: BLE001 - the text is what is stored; the HTML stays as it was
+        return html
+    drop_blocks_from_html(root, {normalize_text(t) for t in texts}, set())
+    return "".join(lxml.html.tostring(child, encoding="unicode") for child in root) if len(root) else html
+
+
 def parse_article(page: Union[str, Selector], url: str, ref: datetime, tz: str = "Asia/Shanghai",
-                  layout: Optional[Layout] = None, extra_boilerplate: Iterable[str] = ()) -> ArticlePage:
-    """Fields of a news article page. A date without a year resolves against ``ref`` (the
-    response Date) in zone ``tz``."""
+                  layout: Optional[Layout] = None, extra_boilerplate: Iterable[str] = ()) -> ArticleResult:
+    """Fields of a news article page: the site's hints first, the generic extractor for the rest.
+
+    A date without a year resolves against ``ref`` (the response Date) in zone ``tz``.
+    ``fallback_fields`` names the hinted parts that were missing (see module doc).
+    """
     sel = as_selector(page)
-    region = _first_match(sel, layout, "article") or sel
-    meta_node = _first_match(region, layout, "meta")
+    own = layout or {}
+    region = _first_match(sel, layout, "article") if own.get("article") else None
+    region = region if region is not None else sel
+    meta_node = _first_match(region, layout, "meta") if own.get("meta") else None
     meta = parse_meta_line(node_text(meta_node) if meta_node is not None else None)
-    date_text = _role_text(region, layout, "date") or meta.date_text
+    date_text = (_role_text(region, layout, "date") if own.get("date") else None) or meta.date_text
     published = parse_date(date_text, ref, tz) if date_text else None
     if published is not None and published.iso is None and meta.date_text and meta.date_text != date_text:
         published = parse_date(meta.date_text, ref, tz)
 
-    body = detached_body(region, layout_selectors(layout, "body"), layout_selectors(layout, "non_body"))
-    all_blocks = body_blocks(body) if body is not None else []
-    kept, dropped = _split_boilerplate(all_blocks, extra_boilerplate)
-
     # Labelled lines may sit in the body (原文地址) or after it (【责任编辑】): read the whole region.
-    region_lines = [b.text for b in body_blocks(region)]
-    labelled = labelled_lines(region_lines)
+    labelled = labelled_lines(b.text for b in body_blocks(region))
     breadcrumbs = _breadcrumbs(sel, layout)
-    category = _role_text(region, layout, "category") or (breadcrumbs[-1] if breadcrumbs else None)
-
-    fields: dict[str, Any] = {
-        "title": _title(sel, region, layout),
-        "author": meta.author,
+    result = ArticleResult(
+        title=_title(sel, region, layout),
+        author=meta.author,
         # 责任编辑 names the editor; the meta line's 编辑 only when there is none.
-        "editor": labelled["editor"] or meta.editor or meta.meta_editor,
-        "category": category,
-        "breadcrumbs": breadcrumbs,
-        "published_raw": (published.raw if published and published.iso else date_text) or None,
-        "published_at": published.iso if published else None,
-        "date_precision": published.precision if published else None,
-        "views": meta.views,
-        "source_name": meta.source_name,
-        "source_url": labelled["source_url"],
-        "site_name": normalize_text(sel.css('meta[property="og:site_name"]::attr(content)').get() or "") or None,
-    }
-    return ArticlePage(
-        fields=fields, blocks=kept, dropped=dropped, body=body,
+        editor=labelled["editor"] or meta.editor or meta.meta_editor,
+        category=_role_text(region, layout, "category") or (breadcrumbs[-1] if breadcrumbs else None),
+        breadcrumbs=breadcrumbs,
+        published_raw=(published.raw if published and published.iso else date_text) or None,
+        published_at=published.iso if published else None,
+        date_precision=published.precision if published and published.iso else None,
+        views=meta.views,
+        source_name=meta.source_name,
+        source_url=labelled["source_url"],
+        site_name=normalize_text(sel.css('meta[property="og:site_name"]::attr(content)').get() or "") or None,
         canonical=sel.css('link[rel="canonical"]::attr(href)').get(),
-        nav_urls=_role_links(sel, layout, "nav_links", url),
-        subheads=_subheads(body),
     )
+    if result.published_at is None:
+        # An unreadable date text is no date: the generic reading replaces all three forms.
+        result.published_raw = result.date_precision = None
+    body = _hinted_body(region, layout, url, extra_boilerplate)
+    if body is not None and body["content_text"]:
+        result.content_text, result.content_html, result.images = (
+            body["content_text"], body["content_html"], body["images"])
+
+    hinted_roles = {role for role, selectors in own.items() if selectors}
+    watched: list[str] = []
+    silent: list[str] = []
+    for name, roles in FIELD_ROLES.items():
+        if name in _BYLINE and meta_node is not None:
+            continue  # the meta line was found: what it leaves empty is empty on the page
+        (watched if hinted_roles.intersection(roles) else silent).append(name)
+    generic = lambda: generic_article(sel, url, ref, tz, extra_boilerplate)  # noqa: E731 - run only if needed
+    return fill_from_generic(result, generic, watched, silent)
 
 
-def finish_article(post: ArticlePage, url: str) -> dict[str, Any]:
-    """content_text, content_html and images of a parsed article (subheads are never captions)."""
-    from kspider.extract.page import finish_body
-
-    out = finish_body(post, url)
-    for image in out["images"]:
-        if image.get("caption") and image["caption"] in post.subheads:
-            image["caption"] = None
-    return out
+def nav_links(page: Union[str, Selector], url: str, layout: Optional[Layout] = None) -> list[str]:
+    """Previous/next article links of an article page (navigation, never related articles)."""
+    return _role_links(as_selector(page), layout, "nav_links", url)

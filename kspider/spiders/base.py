@@ -40,6 +40,10 @@ class KSpider(scrapy.Spider):
 
     # (compiled regex on the URL without scheme/host, callback name); first match wins.
     routes: tuple[tuple[str, str], ...] = ()
+    # Spiders that tell a page's kind from its content name their one callback here: every
+    # URL of an allowed host is then fetched, and a matching route is only a hint (meta
+    # "route"). None: strict routing, a URL without a route is not followed.
+    content_callback: Optional[str] = None
 
     def __init__(self, urls: Optional[str] = None, sites: Optional[str] = None, full: Optional[str] = None,
                  *args: Any, **kwargs: Any) -> None:
@@ -91,15 +95,18 @@ class KSpider(scrapy.Spider):
         if not self.host_allowed(url):
             self.crawler.stats.inc_value("route/offsite")
             return None
-        callback = self.route(url)
+        routed = self.route(url)
+        callback = self.content_callback or routed
         if callback is None:
             self.crawler.stats.inc_value("route/unrouted")
             logger.debug("no route for %s", url)
             return None
         kwargs.setdefault("meta", {})
-        kwargs["meta"].setdefault("route", callback)
+        if routed is not None:
+            kwargs["meta"].setdefault("route", routed)
         # Listings are re-read on every crawl; posts may be skipped when already stored (incremental).
-        kwargs["meta"].setdefault("page_kind", "listing" if "listing" in callback else "post")
+        # A page of unknown kind counts as a listing: always fetched.
+        kwargs["meta"].setdefault("page_kind", "post" if routed and "listing" not in routed else "listing")
         return scrapy.Request(url, callback=getattr(self, callback), errback=self.on_error, **kwargs)
 
     async def start(self) -> Any:
@@ -146,6 +153,14 @@ class KSpider(scrapy.Spider):
         return parsed
 
     # --- items ---------------------------------------------------------------
+    def report_fallbacks(self, response: Response, result: Any) -> None:
+        """Count and log the fields the generic extractor supplied because the template's
+        selectors missed them (``ArticleResult.fallback_fields``): layout drift, not loss."""
+        for name in result.fallback_fields:
+            self.crawler.stats.inc_value(f"extract/fallback/{name}")
+            logger.warning("layout fallback: %s of %s read by the generic extractor (the template's selectors "
+                           "found none)", name, response.url)
+
     def make_article(self, response: Response, fields: dict[str, Any], canonical: Optional[str] = None) -> Article:
         """An Article from parsed fields plus the identity fields every article has."""
         site = self.site_for(response.url)

@@ -1,17 +1,27 @@
-"""What the news-portal spiders share (xinjiapo, jssuxun): listing → articles, topic filter.
+"""What the news-portal spiders share (xinjiapo, jssuxun): pages read by content, topic filter.
 
-A news-portal spider declares only its ``name`` and its URL ``routes``; the
-page layout, time zone, boilerplate extras and topic keywords of each site
-are data in the site registry (kspider/sites.py), read through
-kspider.extract.newsportal.
+A news-portal spider declares only its ``name`` and, optionally, URL
+``routes``; a site's registry entry (kspider/sites.py) needs only a host and
+start URLs, and may add topic keywords, a channel filter, layout hints, a time
+zone and boilerplate lines.
 
-Crawl: home and channel listings (with their pagination) → the articles they
-list. Previous/next links on article pages are not followed: listings already
-reach every article, and following them would walk the whole archive.
+Every page of a registry host is fetched and classified by its content
+(kspider.extract.pagekind: article, listing or other); a URL route, or the
+kind of link that led to the page, is only a prior for close cases, so an
+unknown CMS or URL scheme works from any start URL of the host.
 
-Topic filter: on a site with ``topic_keywords``, an article scoring below
-``topic_min_score`` (kspider.extract.topic) is logged, counted in the stat
-``topic/dropped`` and not yielded; kept ones carry their ``topic_score``.
+Crawl: listings (home, channels and their pagination) → the articles they
+list. A listing's article links, pager and channel menu come from the site's
+layout hints, else from the generic link finder (kspider.extract.listing);
+channels are followed only when the registry's channel filter admits them.
+Previous/next links on article pages are not followed: listings already reach
+every article, and following them would walk the whole archive.
+
+Articles: kspider.extract.newsportal (hints first, the generic extractor for
+what they miss; fallbacks are counted as ``extract/fallback/<field>`` and
+logged). Topic filter: on a site with ``topic_keywords``, an article scoring
+below ``topic_min_score`` (kspider.extract.topic) is logged, counted in the
+stat ``topic/dropped`` and not yielded; kept ones carry their ``topic_score``.
 """
 from __future__ import annotations
 
@@ -21,6 +31,7 @@ from scrapy.http import Response
 
 from kspider.extract import newsportal
 from kspider.extract.ids import canonical_url
+from kspider.extract.pagekind import ARTICLE, LISTING, classify_page
 from kspider.extract.phones import extract_phones
 from kspider.extract.topic import on_topic, topic_hits
 from kspider.sites import Site
@@ -28,10 +39,13 @@ from kspider.spiders.base import KSpider
 
 # Listing pages followed along one pagination chain, unless -a full=1.
 DEFAULT_MAX_LIST_PAGES = 20
+_PRIOR_OF_ROUTE = {"parse_article": ARTICLE, "parse_listing": LISTING}
 
 
 class NewsPortalSpider(KSpider):
-    """Base of the news-portal spiders; subclasses set ``name`` and ``routes``."""
+    """Base of the news-portal spiders; subclasses set ``name`` and (as priors) ``routes``."""
+
+    content_callback = "parse_page"
 
     def max_list_pages(self) -> Optional[int]:
         if self.full:
@@ -48,38 +62,70 @@ class NewsPortalSpider(KSpider):
             self._start_canon = {canonical_url(u) for u in (self.arg_urls or self.default_start_urls())}
         return self._start_canon
 
-    def follow_new(self, response: Response, urls: Iterable[str], **kwargs: Any) -> Iterator[Any]:
+    def follow_new(self, response: Response, urls: Iterable[str], kind: str, **kwargs: Any) -> Iterator[Any]:
+        """Requests for links not yet started from; ``kind`` (article/listing) is what the link
+        suggests: the page's prior, and whether the incremental crawl may skip it."""
         starts = self._start_urls()
-        yield from self.follow_all_routed(
-            response, (u for u in urls if canonical_url(response.urljoin(u)) not in starts), **kwargs)
+        meta = dict(kwargs.pop("meta", {}))
+        meta.setdefault("page_kind", "post" if kind == ARTICLE else "listing")
+        meta.setdefault("link_kind", kind)
+        for url in urls:
+            if canonical_url(response.urljoin(url)) in starts:
+                continue
+            yield from self.follow_all_routed(response, [url], meta=dict(meta), **kwargs)
+
+    # --- every page ------------------------------------------------------------
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        """Read the page's kind from its content (the URL route or the link as a prior), then parse it."""
+        prior = _PRIOR_OF_ROUTE.get(response.meta.get("route", "")) or response.meta.get("link_kind")
+        page = classify_page(response.selector, response.url, prior)
+        self.crawler.stats.inc_value(f"page_kind/{page.kind}")
+        if prior and page.kind != prior:
+            self.crawler.stats.inc_value("page_kind/not_as_linked")
+            self.logger.debug("%s reads as %s, linked as %s", response.url, page.kind, prior)
+        if page.kind == ARTICLE:
+            yield from self.parse_article(response)
+        elif page.kind == LISTING:
+            response.meta["no_item_reason"] = "listing_page"  # a listing yields requests, not articles
+            yield from self.parse_listing(response, page.listing)
+        else:
+            response.meta["no_item_reason"] = "not_an_article"
+            self.logger.info("neither article nor listing, not parsed: %s", response.url)
 
     # --- listings ------------------------------------------------------------
-    def parse_listing(self, response: Response) -> Iterator[Any]:
+    def parse_listing(self, response: Response, found: Any = None) -> Iterator[Any]:
         site = self._site(response)
-        listing = newsportal.parse_listing(response.text, response.url, site.layout if site else None)
+        listing = newsportal.parse_listing(
+            response.selector, response.url, site.layout if site else None,
+            channels=site.channels if site else (), found=found)
+        for role in listing.fallback_fields:
+            self.crawler.stats.inc_value(f"extract/fallback/{role}")
+            self.logger.warning("layout fallback: %s of %s found by the generic link finder (the site's "
+                                "selectors found none)", role, response.url)
         if not listing.article_urls:
             self.crawler.stats.inc_value("listing/empty")
             self.logger.warning("listing %s lists no articles (markup changed?)", response.url)
-        yield from self.follow_new(response, listing.article_urls)
+        yield from self.follow_new(response, listing.article_urls, ARTICLE)
         depth = response.meta.get("list_page", 1)
         limit = self.max_list_pages()
         if limit is None or depth < limit:
-            yield from self.follow_new(response, listing.page_urls, meta={"list_page": depth + 1})
+            yield from self.follow_new(response, listing.page_urls, LISTING, meta={"list_page": depth + 1})
         else:
             self.crawler.stats.inc_value("listing/page_limit")
         # Channel pages start their own pagination chain.
-        yield from self.follow_new(response, listing.channel_urls)
+        yield from self.follow_new(response, listing.channel_urls, LISTING)
 
     # --- articles ------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
         site = self._site(response)
-        page = newsportal.parse_article(
-            response.text, response.url, self.ref_date(response),
+        result = newsportal.parse_article(
+            response.selector, response.url, self.ref_date(response),
             tz=site.tz if site else "Asia/Shanghai",
             layout=site.layout if site else None,
             extra_boilerplate=site.boilerplate if site else (),
         )
-        fields = dict(page.fields, **newsportal.finish_article(page, response.url))
+        self.report_fallbacks(response, result)
+        fields = result.item_fields()
         if not fields["content_text"]:
             self.crawler.stats.inc_value("article/no_body")
             self.logger.warning("article %s: no body text found (markup changed?)", response.url)
@@ -95,4 +141,4 @@ class NewsPortalSpider(KSpider):
                 return
             self.crawler.stats.inc_value("topic/kept")
             fields["topic_score"] = score
-        yield self.make_article(response, fields, canonical=page.canonical)
+        yield self.make_article(response, fields, canonical=result.canonical)
