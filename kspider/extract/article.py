@@ -85,8 +85,8 @@ _NEGATIVE_ATTR = re.compile(
     r"rank|paihang|sidebar|side|aside|footer|foot|copyright|banquan|breadcrumbs?|crumbs?|position|"
     r"location|weizhi|pager|pages|pagination|page-?nav|pagelink|fenye|ad|ads|advert|guanggao|gg|"
     r"banner|toolbar|tools|print|font-?size|zihao|nav|navbar|menu|tags?|keywords|next|prev|"
-    r"context|article-?nav|post-?nav|updown|shangxia|author-?box|qrcode|erweima|login|subscribe|"
-    r"newsletter|disclaimer|mianze|statement|shengming|editor|zrbj)(?:$|[\s_\d-])",
+    r"context|article-?nav|post-?nav|updown|shangxia|author-?(?:box|bio|info|card)|bio|page-?links?|qrcode|erweima|login|subscribe|"
+    r"newsletter|disclaimer|mianze|statement|shengming|editor|zrbj|weixin|wechat|qr|wx)(?:$|[\s_\d-])",
     re.I,
 )
 _COMMENT_ATTR = re.compile(r"comment|reply|pinglun|discuss|cmt(?:$|[\s_-])|gentie", re.I)
@@ -107,13 +107,14 @@ _GENERIC_BOILERPLATE = re.compile(
     r"上一篇|下一篇|上一页|下一页|首页|尾页|返回列表)"
     r"|免责声明|免責聲明|版权声明|版權聲明|版权所有|版權所有|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}|"
     r"^(?:本文|本站|本网)(?:所有|内容|声明|转载|来源)|^(?:凡本网|凡注明|未经.{0,10}授权)|"
-    r"^(?:点击|点此|点这里)?\s*(?:进入|查看).{0,12}专题|^\(?(?:完|end)\)?$|^【\s*(?:纠错|打印|关闭|收藏)\s*】|"
+    r"^(?:点击|点此|点这里)?\s*(?:进入|查看).{0,12}专题|^\(?(?:完|end)\)?$|^[(（【]\s*(?:全文完|本文完|全文结束|完)[)）】，,。]|"
+    r"^(?:关注|扫码关注|长按关注|欢迎关注).{0,20}(?:公众号|微信|微博|抖音号|视频号)$|^【\s*(?:纠错|打印|关闭|收藏)\s*】|"
     r"^(?:微信|微博|QQ|QQ空间|朋友圈|新浪微博|腾讯微博|豆瓣|人人网)(?:\s*[/|、]?\s*(?:微信|微博|QQ|QQ空间|朋友圈|"
     r"新浪微博|腾讯微博|豆瓣|人人网))*$",
     re.I,
 )
 # A page-turn bar: "上一页 1 2 3 下一页", "共3页", "第1页".
-_PAGE_BAR = re.compile(r"^(?:[<«‹]|上一页|首页|\d{1,3}|下一页|尾页|末页|[>»›]|共\s*\d+\s*页|第\s*\d+\s*页|\s|[|｜])+$")
+_PAGE_BAR = re.compile(r"^(?:(?:页面|页码|分页|pages?)\s*[:：]?\s*)?(?:[<«‹]|上一页|首页|\d{1,3}|下一页|尾页|末页|[>»›]|共\s*\d+\s*页|第\s*\d+\s*页|\s|[|｜])+$")
 _NEXT_PAGE_TEXT = re.compile(r"^\s*(?:下一页|下页|next\s*page|next|›|»|>)\s*$", re.I)
 
 _DATE_LABEL = re.compile(r"(?:发布|發佈|發布|更新|上传|发表|發表|出版|刊发)?(?:时间|時間|日期)\s*[:：]|发表于|發表於|发布于|發佈於")
@@ -209,6 +210,22 @@ def _is_hidden(el: etree._Element) -> bool:
     return el.get("hidden") is not None or el.get("aria-hidden") == "true" and not len(el)
 
 
+_ROW_BREAKS = tuple(BLOCK_TAGS - {"td", "th"}) + ("br", "img")
+
+
+def _data_row(tr: etree._Element) -> bool:
+    """A table row of short cells (a data table), not a layout row holding page parts."""
+    cells = [c for c in tr if isinstance(c.tag, str) and c.tag.lower() in ("td", "th")]
+    if len(cells) < 2:
+        return False
+    for cell in cells:
+        if next(cell.iter(*_ROW_BREAKS), None) is not None:
+            return False
+        if len(cell.text_content()) > 60:
+            return False
+    return True
+
+
 def _walk(root: etree._Element) -> _Page:
     """Pre-order element list and paragraph blocks, with an explicit stack."""
     elements: list[etree._Element] = []
@@ -219,6 +236,7 @@ def _walk(root: etree._Element) -> _Page:
     owners: list[int] = []  # open block elements
     link_depth = 0
     max_depth = 0
+    inline_rows: set[int] = set()
 
     def flush() -> None:
         if not pieces:
@@ -289,6 +307,11 @@ def _walk(root: etree._Element) -> _Page:
                     parent.append(idx)
             continue
         block = tag in BLOCK_TAGS
+        if tag == "tr" and _data_row(child):
+            inline_rows.add(idx)
+        if block and tag in ("td", "th") and el_idx in inline_rows:
+            block = False  # a cell of a data row: the row is the line, cells are separated by a space
+            pieces.append((" ", False))
         link = tag == "a"
         if block:
             flush()
@@ -430,6 +453,13 @@ def _title_from_tag(title_tag: str, site_names: Iterable[str]) -> str:
     return max(kept[:2], key=len) if len(kept) > 1 and len(kept[0]) < 6 else kept[0]
 
 
+def _heading_like(el: etree._Element) -> bool:
+    tag = el.tag.lower() if isinstance(el.tag, str) else ""
+    if tag in HEADING_TAGS:
+        return True
+    return tag in ("h4", "strong", "b", "td", "p", "div", "span", "header") and bool(_TITLE_ATTR.search(_attr_words(el)))
+
+
 def _is_logo(el: etree._Element, text: str, site_names: Iterable[str], host: str) -> bool:
     words = _attr_words(el).lower()
     if "logo" in words:
@@ -506,6 +536,32 @@ def _date_from_url(url: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
         parsed = parse_date(text, ref, tz)
         if parsed.iso and _plausible(parsed, ref):
             return ParsedDate(parsed.iso, "day", m.group(0))
+    return None
+
+
+_PUBLISHED_ATTR = re.compile(r"publish|entry-date|post-date|pubdate|datePublished", re.I)
+
+
+def _date_from_time_elements(page: _Page, body_idx: int, first_prose: int, ref: datetime,
+                             tz: str) -> Optional[ParsedDate]:
+    """<time> of the article: one marked as the publication time first, then the first one
+    before the body's end (articles put it in their header or footer); never one in a comment
+    box or a sidebar."""
+    limit = page.end[body_idx] + 40
+    marked, plain = [], []
+    for i, el in enumerate(page.elements):
+        if el.tag != "time" or _comment_owner(page, i):
+            continue
+        words = f"{_attr_words(el)} {el.get('itemprop') or ''} {el.get('pubdate') or ''}"
+        if _PUBLISHED_ATTR.search(words) or el.get("pubdate") is not None:
+            marked.append(el)
+        elif i <= limit:
+            plain.append(el)
+    for el in marked + plain:
+        value = el.get("datetime") or _text_of(el)
+        parsed = _date_from_text(value, ref, tz) if value else None
+        if parsed:
+            return parsed
     return None
 
 
@@ -623,45 +679,41 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     ld_title = next((normalize_text(str(item.get("headline"))) for item in ld if item.get("headline")), "")
     tag_title = _title_from_tag(title_tag, site_names) if title_tag else ""
     references = [t for t in (og_title, ld_title, tag_title, title_tag) if t]
-    first_prose = next((k for k, b in body_blocks if _block_value(b) > 0 and b.punct >= 1
-                        and not _looks_header(b, None, ref)), None)
-    if first_prose is None:
-        first_prose = body_blocks[0][0] if body_blocks else len(blocks)
+    body_first = body_blocks[0][0] if body_blocks else len(blocks)
+    names = site_names + [t for t in _SITE_SEP.split(title_tag)[1:]]
+    candidates: list[tuple[int, _TextBlock, etree._Element]] = []
+    # headings before the body (nearest first), then the body's own first blocks
+    window = list(range(min(body_first, len(blocks)) - 1, max(-1, body_first - 60), -1)) + \
+        list(range(body_first, min(len(blocks), body_first + 6)))
+    for k in window:
+        b = blocks[k]
+        el = page.elements[b.owner]
+        if not _heading_like(el) or not (2 <= len(b.text) <= 120) or b.punct > 6:
+            continue
+        if _is_logo(el, b.text, names, host):
+            continue
+        candidates.append((k, b, el))
     headline_k: Optional[int] = None
     title: Optional[str] = None
     best_sim = 0.0
-    heading_candidates: list[tuple[int, _TextBlock, etree._Element]] = []
-    for k in range(min(first_prose, len(blocks)) - 1, -1, -1):
-        b = blocks[k]
-        el = page.elements[b.owner]
-        tag = el.tag if isinstance(el.tag, str) else ""
-        is_heading = tag in HEADING_TAGS or tag in ("h4", "strong", "b", "td", "p", "div", "span") and \
-            bool(_TITLE_ATTR.search(_attr_words(el)))
-        if not is_heading and tag not in ("h4", "h5"):
-            # a heading may wrap the text in a link or span: look at the owner's ancestors
-            continue
-        if not (2 <= len(b.text) <= 120) or b.punct > 6:
-            continue
-        if _is_logo(el, b.text, site_names + [t for t in _SITE_SEP.split(title_tag)[1:]], host):
-            continue
-        heading_candidates.append((k, b, el))
-        if len(heading_candidates) > 12:
-            break
-    for k, b, el in heading_candidates:
+    for k, b, el in candidates:
         sim = max((_similar(b.text, r) for r in references), default=0.0)
-        if sim > best_sim + 1e-9 and sim >= 0.5:
+        if sim >= 0.5 and sim > best_sim + 0.05:
             best_sim, headline_k, title = sim, k, b.text
-        if sim >= 0.95:
-            break
-    if title is None and heading_candidates:
-        # no metadata agrees: the nearest h1/h2 before the body
-        for k, b, el in heading_candidates:
+    if title is None:
+        # no metadata agrees: the nearest h1/h2 (or *title* element) before the body, else its first block
+        for k, b, el in candidates:
             if el.tag in ("h1", "h2") or _TITLE_ATTR.search(_attr_words(el)):
                 headline_k, title = k, b.text
                 break
     if title is None:
         title = og_title or ld_title or tag_title or None
     result.title = title
+    after_title = headline_k + 1 if headline_k is not None else 0
+    first_prose = next((k for k, b in body_blocks if k >= after_title and _block_value(b) > 0 and b.punct >= 1
+                        and not _looks_header(b, title, ref)), None)
+    if first_prose is None:
+        first_prose = next((k for k, _ in body_blocks if k >= after_title), len(blocks))
 
     # ---- byline zone: blocks between the headline and the body's first prose
     zone_start = headline_k + 1 if headline_k is not None else max(0, first_prose - 6)
@@ -678,7 +730,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
             dropped.append(b)
             continue
         if not started:
-            if k < first_prose and (b in zone or _looks_header(b, title, ref)):
+            if k < first_prose and _looks_header(b, title, ref):
                 dropped.append(b)
                 continue
             started = True
@@ -708,16 +760,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     if published is None:
         published = _date_from_meta(meta, ld, ref, tz)
     if published is None:
-        near_stop = page.index.get(page.elements[blocks[first_prose].owner]) if first_prose < len(blocks) else None
-        for t in root.iter("time"):
-            idx = page.index.get(t)
-            if idx is None or (near_stop is not None and idx > near_stop) or _comment_owner(page, idx):
-                continue
-            value = t.get("datetime") or _text_of(t)
-            parsed = _date_from_text(value, ref, tz) if value else None
-            if parsed:
-                published = parsed
-                break
+        published = _date_from_time_elements(page, body_idx, first_prose, ref, tz)
     if published is None:
         published = _date_from_url(url, ref, tz)
     if published is not None:
@@ -749,6 +792,8 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         value = meta.get("author") or next((str(a.get("name")) for item in ld for a in _as_list(item.get("author"))
                                             if isinstance(a, dict) and a.get("name")), None)
         result.author = _clean_value(value) if value else None
+    if result.author is None:
+        result.author = _author_element(page, body_idx)
     if result.source_name is None:
         m = _SOURCE_RE.search(zone_text or "")
         if m:
@@ -772,6 +817,24 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     if not result.content_text:
         result.flag("no_body")
     return result
+
+
+_AUTHOR_ATTR = re.compile(r"(?:^|[\s_-])(?:author|byline|writer|zuozhe)(?:$|[\s_-](?!bio|box|info|title|desc))", re.I)
+
+
+def _author_element(page: _Page, body_idx: int) -> Optional[str]:
+    """The author named by a rel=author link or an author/byline element near the body (not in comments)."""
+    body_el = page.elements[body_idx]
+    lo = page.index.get(body_el.getparent(), body_idx) if body_el.getparent() is not None else body_idx
+    for i in range(lo, min(len(page.elements), page.end[body_idx] + 40)):
+        el = page.elements[i]
+        if el.get("rel") == "author" or (_AUTHOR_ATTR.search(_attr_words(el)) and not len(el.findall(".//a")) > 1):
+            if _comment_owner(page, i):
+                continue
+            text = re.sub(r"^(?:作者|文|by)\s*[:：/]?\s*", "", _text_of(el), flags=re.I).strip()
+            if 1 < len(text) <= 20 and not _SENTENCE_END.search(text):
+                return text
+    return None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -841,6 +904,9 @@ def _has_next_page(page: _Page, body_idx: int, url: str) -> bool:
         name = target.path.rsplit("/", 1)[-1]
         text = normalize_text(el.text_content())
         same_stem = bool(stem) and name.startswith(stem) and re.search(r"[_-]\d{1,2}(?:\.\w+)?$", name)
+        base_path = re.sub(r"(?:/|\.\w+)$", "", base.path)
+        same_stem = same_stem or (bool(base_path) and target.path.startswith(base_path) and re.fullmatch(
+            r"[/_-]\d{1,2}(?:\.\w+|/)?", target.path[len(base_path):]))
         paged_query = target.path == base.path and re.search(r"(?:^|&)(?:page|p|pn|pg)=\d", target.query)
         if (same_stem or paged_query) and (text.isdigit() or _NEXT_PAGE_TEXT.match(text)):
             return True
