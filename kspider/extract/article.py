@@ -573,11 +573,16 @@ _AUTHOR_RE = re.compile(r"(?:作者|记者|記者|文)\s*[:：／/]\s*([^\s】\]
 _VALUE_CUT = re.compile(r"\s*(?:[|｜]|(?:19|20)\d{2}\s*[-/.年]|发布|時間|时间|日期|浏览|阅读|点击|字号|【|\[|打印|分享|评论).*$")
 
 
+# CMS account names and placeholders printed where no person is named
+_NO_ONE = frozenset({"admin", "administrator", "root", "webmaster", "editor", "管理员", "系统管理员", "超级管理员",
+                     "佚名", "未知", "匿名", "本站", "本网", "网络", "互联网", "小编", "不详", "无", "暂无"})
+
+
 def _clean_value(value: Optional[str]) -> Optional[str]:
     if not value:
         return None
     value = _VALUE_CUT.sub("", normalize_text(value)).strip(" :：|｜·•,，;；()（）【】[]")
-    if not value:
+    if not value or value.lower() in _NO_ONE:
         return None
     return value[:40] or None
 
@@ -777,6 +782,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         result.author = _clean_value(byline.author)
         result.source_name = _clean_value(byline.source_name)
         result.editor = _clean_value(byline.editor or byline.meta_editor)
+        result.views = byline.views
     tail_lines = [b.text for b in dropped if b not in zone] + [b.text for b in blocks[
         (position[id(kept[-1])] + 1 if kept else first_prose):][:12]]
     for line in tail_lines:
@@ -794,6 +800,12 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         result.author = _clean_value(value) if value else None
     if result.author is None:
         result.author = _author_element(page, body_idx)
+    if result.author is None:
+        for b in kept[:2]:  # a dateline: 本报讯（记者 张伟）, 新华社北京5月28日电（记者 王某 李某）
+            m = _DATELINE_AUTHOR.search(b.text[:60])
+            if m:
+                result.author = _clean_value(m.group(1))
+                break
     if result.source_name is None:
         m = _SOURCE_RE.search(zone_text or "")
         if m:
@@ -819,6 +831,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     return result
 
 
+_DATELINE_AUTHOR = re.compile(r"[（(]\s*(?:本报|本台|本网)?(?:记者|記者)\s*[:：]?\s*([^）()（]{2,20}?)\s*(?:通讯员[^）)]*)?[）)]")
 _AUTHOR_ATTR = re.compile(r"(?:^|[\s_-])(?:author|byline|writer|zuozhe)(?:$|[\s_-](?!bio|box|info|title|desc))", re.I)
 
 
