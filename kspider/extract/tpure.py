@@ -22,7 +22,7 @@ from kspider.extract.counters import parse_count
 from kspider.extract.dates import parse_date
 from kspider.extract.html import body_blocks
 from kspider.extract.page import as_selector as _sel
-from kspider.extract.page import abs_links, detached_body, finish_body, select  # noqa: F401  (finish_body: used by the 021cf spider)
+from kspider.extract.page import abs_links, detached_body, finish_body, select
 from kspider.extract.page import first_text as _first_text
 from kspider.extract.page import node_text as _text
 from kspider.extract.text import normalize_text
@@ -42,7 +42,15 @@ NEVER_FOLLOW = re.compile(
 )
 
 SITE_NAME_IN_NOTICE = re.compile(r"版[权權]声明[:：]?\s*本文由\s*(.+?)\s*发布")
-TITLE_SEPARATORS = re.compile(r"\s*(?:_|-|–|—|\|)\s*")
+# Where <title> ends the post title: "TITLE - SITE NAME" (tpure 5), "TITLE_SITE NAME" (older
+# versions). A dash with no spaces around it belongs to the title ("2000-6000平").
+TITLE_SEPARATOR = re.compile(r"\s+[-–—|]\s+|\s*_\s*|\s*\|\s*")
+
+# What the theme writes as the class of <body> (template/*.php: class="{$type}"), by the kind of page
+# Z-BlogPHP served. Only "article" is a post; a Z-BlogPHP page (留言本, 关于我们, tag cloud, archive
+# templates) is "page". Unknown or missing (older versions): read the page as a post.
+PAGE_KINDS = frozenset({"article", "page", "index", "category", "tag", "author", "date", "search", "list", "404"})
+NOT_POST_KINDS = PAGE_KINDS - {"article"}
 
 
 def _abs_links(sel: Selector, css: str, base_url: str) -> list[str]:
@@ -102,20 +110,86 @@ def _breadcrumbs(sel: Selector) -> list[str]:
     return [c for c in crumbs if c and c not in ("首页", "首頁", "Home")]
 
 
+def page_kind(page: Union[str, Selector]) -> Optional[str]:
+    """The kind of page by the class tpure writes on <body>: article, page, index, category, tag,
+    author, date, search …; None when the body carries no known kind (older theme versions)."""
+    sel = _sel(page)
+    body = select(sel, "body")
+    if not body:
+        return None
+    for name in (body[0].get("class") or "").split():
+        if name in PAGE_KINDS:
+            return name
+    return None
+
+
+def _split_title(raw_title: str) -> tuple[str, Optional[str]]:
+    """(post title, site name) of a <title>; site name None when there is no suffix."""
+    raw_title = raw_title.strip()
+    last = None
+    for last in TITLE_SEPARATOR.finditer(raw_title):
+        pass
+    if last is None or not last.start() or last.end() >= len(raw_title):
+        return raw_title, None
+    return raw_title[: last.start()].strip(), raw_title[last.end():].strip()
+
+
 def _site_name(sel: Selector) -> Optional[str]:
     notice = " ".join(_text(n) for n in select(sel, "div.copynotice"))
     found = SITE_NAME_IN_NOTICE.search(normalize_text(notice))
     if found:
         return found.group(1)
-    # Fallback: the page <title> is "POST TITLE_SITE NAME" (or with - or |).
-    title = _first_text(sel, "title") or ""
-    parts = [p for p in TITLE_SEPARATORS.split(title) if p]
-    return parts[-1] if len(parts) > 1 else None
+    # Fallback: the page <title> is "POST TITLE - SITE NAME" (or with _ or |).
+    return _split_title(_first_text(sel, "title") or "")[1]
 
 
 def _body_element(sel: Selector) -> Optional[Any]:
     """A detached copy of div.single with the non-body parts removed."""
     return detached_body(sel, ("div.post div.single", "div.single"), NON_BODY_SELECTORS)
+
+
+_CAPTION_MAX = 60
+_SENTENCE_END = ("。", "！", "？", "!", "?", "：", ":", "；", ";")
+_LABELLED = re.compile(r"[:：】]|\d[\d\s-]{6,}\d")
+
+
+def _caption_after(body: Any, image_url: str, base_url: str, kept: set[str]) -> Optional[str]:
+    """The caption the author wrote under an image: the short body line right after the image's
+    own paragraph (not alt text, which the reader does not see), not a sentence of the text."""
+    from urllib.parse import urljoin
+
+    from kspider.extract.html import _image_src
+
+    for img in body.iter("img"):
+        src = _image_src(img)
+        if not src or urljoin(base_url, src) != image_url:
+            continue
+        holder = img
+        while holder.getparent() is not None and holder.getparent() is not body and not normalize_text(
+                holder.getparent().text_content()):
+            holder = holder.getparent()
+        following = holder.getnext()
+        if following is None or not isinstance(following.tag, str) or following.xpath(".//img"):
+            return None
+        text = normalize_text(following.text_content())
+        # A labelled line (联系人：…, 面积：…) or a phone number is a field of the text, not a caption.
+        if (0 < len(text) <= _CAPTION_MAX and text in kept and not text.endswith(_SENTENCE_END)
+                and not _LABELLED.search(text)):
+            return text
+        return None
+    return None
+
+
+def finish_post(post: PostPage, url: str, removed_texts: Iterable[str] = ()) -> dict[str, Any]:
+    """content_text, content_html and images of a parsed post (``page.finish_body``), with image
+    captions read from the line under the image when the alt text was not one."""
+    out = finish_body(post, url, removed_texts)
+    if post.body is not None:
+        kept = set(out["content_text"].split("\n"))
+        for image in out["images"]:
+            if image.get("caption") is None:
+                image["caption"] = _caption_after(post.body, image["url"], url, kept)
+    return out
 
 
 def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "Asia/Shanghai",
@@ -126,8 +200,7 @@ def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "A
     post_node = (select(sel, "div.post") or [sel.root])[0]
     title = _first_text(post_node, "h1") or _first_text(sel, "h1")
     if not title:
-        raw_title = _first_text(sel, "title") or ""
-        title = TITLE_SEPARATORS.split(raw_title)[0] if raw_title else None
+        title = _split_title(_first_text(sel, "title") or "")[0] or None
     info = _info(post_node) if select(post_node, "div.info") else _info(sel)
     breadcrumbs = _breadcrumbs(sel)
     published = parse_date(info["published_raw"], ref, tz) if info["published_raw"] else None

@@ -1,4 +1,4 @@
-"""Spider `021cf`: the 021cf.cn network, Z-BlogPHP with the "tpure" theme (CONTRACT §2, SITES.md).
+"""Spider `021cf`: the 021cf.cn network, Z-BlogPHP with the "tpure" theme.
 
 Every ``*.021cf.cn`` host is a site of this template (the registry's glob
 entry). Home and category/tag listings are crawled with all their pages, then
@@ -20,13 +20,27 @@ class ZblogTpureSpider(AdsMixin, KSpider):
     routes = (
         (r"^https?://[^/]+(/index\.php)?/post/\d+\.html$", "parse_post"),
         (r"^https?://[^/]+/(index\.php)?\?id=\d+$", "parse_post"),
-        (r"^https?://[^/]+(/index\.php)?/(category|tags)-\d+(_\d+)?\.html$", "parse_listing"),
+        # Z-BlogPHP pages (留言本, 关于我们, tag cloud, archive): fetched, recognized, never stored.
+        (r"^https?://[^/]+(/index\.php)?/\d+\.html$", "parse_post"),
+        (r"^https?://[^/]+(/index\.php)?/(category|tags|author)-\d+(_\d+)?\.html$", "parse_listing"),
+        (r"^https?://[^/]+(/index\.php)?/date-\d{4}-\d{1,2}(_\d+)?\.html$", "parse_listing"),
         (r"^https?://[^/]+(/index\.php)?/page_\d+\.html$", "parse_listing"),
-        (r"^https?://[^/]+/(index\.php)?\?(cate|tags|page)=\d+(&page=\d+)?$", "parse_listing"),
-        (r"^https?://[^/]+/(index\.php)?$", "parse_listing"),
+        (r"^https?://[^/]+/(index\.php)?\?(cate|tags|auth|page)=\d+(&page=\d+)?$", "parse_listing"),
+        # Home; the pagebar's 首页 link is /index.php/.
+        (r"^https?://[^/]+/(index\.php/?)?$", "parse_listing"),
     )
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
+        """Home, category, tag and page-N listings: the posts they list, their pages, the categories.
+
+        @url http://kunshanmaigao.021cf.cn/
+        @returns items 0 0
+        @returns requests 11 11
+        @follows http://kunshanmaigao.021cf.cn/index.php/post/2068.html
+        @follows http://kunshanmaigao.021cf.cn/index.php/post/2057.html
+        @follows http://kunshanmaigao.021cf.cn/index.php/page_2.html
+        @follows http://kunshanmaigao.021cf.cn/index.php/category-3.html
+        """
         listing = tpure.parse_listing(response.text, response.url)
         if not listing.post_urls:
             self.crawler.stats.inc_value("listing/empty")
@@ -36,6 +50,29 @@ class ZblogTpureSpider(AdsMixin, KSpider):
         yield from self.follow_all_routed(response, listing.category_urls)
 
     def parse_post(self, response: Response) -> Iterator[Any]:
+        """A post: its article, and the rental ads it carries (here the inline 太仓事达产业园 ad).
+
+        @url http://suzhou.021cf.cn/index.php/post/532.html
+        @returns items 2 2
+        @returns requests 0 0
+        @scrapes title published_at content_text
+        @value title 2024年嘉昆太协同创新核心圈轮值会议在太仓举行
+        @value published_at 2024-09-20T00:00:00+08:00
+        @value site_name 嘉定厂房网
+        @value views 126
+        @value park_name 太仓事达产业园
+        @value area_sqm_min 1100
+        """
+        kind = tpure.page_kind(response.text)
+        if kind in tpure.NOT_POST_KINDS:
+            # The engine's own pages (留言本, 关于我们, tag cloud, archive) and listings reached by a
+            # post-shaped URL: recognized, counted, never stored as articles.
+            self.crawler.stats.inc_value("page/not_post")
+            self.crawler.stats.inc_value(f"page/not_post/{kind}")
+            self.logger.info("not a post (%s page): %s", kind, response.url)
+            if kind in ("index", "category", "tag", "author", "date", "search", "list"):
+                yield from self.parse_listing(response)
+            return
         site = self.site_for(response.url)
         post = tpure.parse_post(
             response.text, response.url, self.ref_date(response),
@@ -46,7 +83,7 @@ class ZblogTpureSpider(AdsMixin, KSpider):
             response, post.fields.get("title"), [b.text for b in post.all_blocks], post.fields.get("published_at"),
             kept_texts=[b.text for b in post.blocks],
         )
-        body = tpure.finish_body(post, response.url, removed)
+        body = tpure.finish_post(post, response.url, removed)
         fields = dict(post.fields, **body)
         # Contact numbers anywhere in the body, inserted blocks included: what the page offers to call.
         from kspider.extract.phones import extract_phones
