@@ -41,8 +41,18 @@ def page_lines(text: str) -> list[str]:
     root = lxml.html.document_fromstring(text)
     for el in list(root.iter("script", "style", "noscript", "textarea", "select")):
         el.drop_tree()
+    # A data cell's paragraphs (Word-pasted tables) read as one cell; layout
+    # cells (holding tables, divs or lists) keep their blocks.
+    in_cell = set()
+    for cell in root.iter(*CELL_TAGS):
+        if next(cell.iterdescendants("table", "div", "ul", "ol"), None) is None:
+            in_cell.update(cell.iterdescendants())
     for el in root.iter():
         if not isinstance(el.tag, str):
+            continue
+        if el in in_cell:
+            if el.tag in BLOCK_TAGS:
+                el.tail = " " + (el.tail or "")
             continue
         if el.tag in BLOCK_TAGS:
             el.text = "\n" + (el.text or "")
