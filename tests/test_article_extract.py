@@ -134,15 +134,16 @@ def test_date_from_the_url_when_the_page_shows_none():
 def test_meta_and_json_ld_dates_and_byline_forms():
     page = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>园区动态_某某网</title>
 <meta property="article:published_time" content="2021-05-28T10:14:00+08:00">
-<script type="application/ld+json">{"@type":"NewsArticle","headline":"园区动态","datePublished":"2021-05-27T09:00:00+08:00"}</script>
+<script type="application/ld+json">{"@type":"NewsArticle","headline":"园区动态","author":{"@type":"Person","name":"刘洋"}}</script>
 </head><body><div class="nav"><a href="/">首页</a><a href="/a/">新闻</a></div>
 <div class="main"><h1>园区动态</h1><div class="src">来源：新华网 时间：10:14</div>
 <div class="txt"><p>第一段正文，讲述园区的新动态，内容较长，包含标点符号。</p><p>第二段正文，继续讲述，也包含足够多的文字和标点。</p></div></div>
 </body></html>"""
     result = extract_article(page, "http://www.example.cn/a/123.html", REF_JUNE_3)
-    # a time alone (时间：10:14) is no date; the meta tag comes before JSON-LD
+    # a time alone (时间：10:14) is no date: the meta tag gives it
     assert result.published_at == "2021-05-28T10:14:00+08:00"
     assert result.source_name == "新华网"
+    assert result.author == "刘洋"  # from JSON-LD when the byline names no one
     assert result.content_text == ("第一段正文，讲述园区的新动态，内容较长，包含标点符号。\n"
                                    "第二段正文，继续讲述，也包含足够多的文字和标点。")
 

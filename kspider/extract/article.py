@@ -449,8 +449,8 @@ def _title_from_tag(title_tag: str, site_names: Iterable[str]) -> str:
     kept = [p for p in parts if _norm_title(p) not in names]
     if not kept:
         return parts[0]
-    # headlines come first; channel and site names after them are short
-    return max(kept[:2], key=len) if len(kept) > 1 and len(kept[0]) < 6 else kept[0]
+    # the headline is the longest part: channel and site names around it are short
+    return max(kept, key=len)
 
 
 def _heading_like(el: etree._Element) -> bool:
@@ -570,7 +570,7 @@ def _date_from_time_elements(page: _Page, body_idx: int, first_prose: int, ref: 
 _EDITOR_RE = re.compile(r"(?:责任编辑|責任編輯|责编|責編|编辑|編輯)\s*[:：]\s*([^\s】\]）)|｜,，;；:：]{1,20})")
 _SOURCE_RE = re.compile(r"(?:来源|來源|稿源|文章来源|信息来源)\s*[:：]\s*([^\s】\]）)|｜,，;；:：]{1,30})")
 _AUTHOR_RE = re.compile(r"(?:作者|记者|記者|文)\s*[:：／/]\s*([^\s】\]）)|｜,，;；:：]{1,30})")
-_VALUE_CUT = re.compile(r"\s*(?:[|｜]|(?:19|20)\d{2}\s*[-/.年]|发布|時間|时间|日期|浏览|阅读|点击|字号|【|\[|打印|分享|评论).*$")
+_VALUE_CUT = re.compile(r"\s*(?:[|｜]|(?:19|20)\d{2}\s*[-/.年]|发布(?:时间|日期|于|者)|時間|时间|日期|查看|浏览|阅读|点击|字号|【|\[|打印|分享|评论).*$")
 
 
 # CMS account names and placeholders printed where no person is named
@@ -685,7 +685,8 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     tag_title = _title_from_tag(title_tag, site_names) if title_tag else ""
     references = [t for t in (og_title, ld_title, tag_title, title_tag) if t]
     body_first = body_blocks[0][0] if body_blocks else len(blocks)
-    names = site_names + [t for t in _SITE_SEP.split(title_tag)[1:]]
+    tag_parts = [t for t in _SITE_SEP.split(title_tag) if t.strip()]
+    names = site_names + [t for t in tag_parts if len(tag_parts) > 1 and t != max(tag_parts, key=len)]
     candidates: list[tuple[int, _TextBlock, etree._Element]] = []
     # headings before the body (nearest first), then the body's own first blocks
     window = list(range(min(body_first, len(blocks)) - 1, max(-1, body_first - 60), -1)) + \
@@ -762,8 +763,12 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         published = _date_from_text(b.text, ref, tz)
         if published:
             break
+    meta_date = _date_from_meta(meta, ld, ref, tz)
+    if published is not None and published.precision == "day" and meta_date is not None \
+            and meta_date.precision in ("minute", "second") and meta_date.iso[:10] == published.iso[:10]:
+        published = ParsedDate(meta_date.iso, meta_date.precision, published.raw)  # the shown day, the tag's time
     if published is None:
-        published = _date_from_meta(meta, ld, ref, tz)
+        published = meta_date
     if published is None:
         published = _date_from_time_elements(page, body_idx, first_prose, ref, tz)
     if published is None:
@@ -794,10 +799,10 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
             m = _SOURCE_RE.search(line)
             if m and len(line) < 80:
                 result.source_name = _clean_value(m.group(1))
-    if result.author is None:
-        value = meta.get("author") or next((str(a.get("name")) for item in ld for a in _as_list(item.get("author"))
-                                            if isinstance(a, dict) and a.get("name")), None)
-        result.author = _clean_value(value) if value else None
+    for label_re, name in _EXTRA_LABELS:  # 原作者 over 发布者; 来自 (Discuz portal)
+        m = label_re.search(zone_text)
+        if m and (getattr(result, name) is None or label_re is _ORIGINAL_AUTHOR):
+            setattr(result, name, _clean_value(m.group(1)) or getattr(result, name))
     if result.author is None:
         result.author = _author_element(page, body_idx)
     if result.author is None:
@@ -806,6 +811,12 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
             if m:
                 result.author = _clean_value(m.group(1))
                 break
+    if result.author is None:
+        value = next((str(a.get("name")) for item in ld for a in _as_list(item.get("author"))
+                      if isinstance(a, dict) and a.get("name")), None) or meta.get("author")
+        # an invisible author tag often names the publishing office, which is the source
+        if value and not _SOFTWARE_CREDIT.search(value) and not _ORGANIZATION.search(value.strip()):
+            result.author = _clean_value(value)
     if result.source_name is None:
         m = _SOURCE_RE.search(zone_text or "")
         if m:
@@ -831,6 +842,14 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     return result
 
 
+_ORIGINAL_AUTHOR = re.compile(r"原作者\s*[:：]\s*([^|｜]{1,30})")
+_EXTRA_LABELS = (
+    (re.compile(r"(?:发布者|發佈者|发布人|發布人|投稿人)\s*[:：]\s*([^|｜]{1,30})"), "author"),
+    (_ORIGINAL_AUTHOR, "author"),
+    (re.compile(r"(?:来自|來自|转载自|轉載自)\s*[:：]\s*([^|｜]{1,30})"), "source_name"),
+)
+_ORGANIZATION = re.compile(r"(?:局|办|处|委|中心|公司|政府|网|社|报|院|厅|部|站|室|馆|会|所|队|团)$")
+_SOFTWARE_CREDIT = re.compile(r"\bteam\b|\binc\b|powered|cms|discuz|comsenz|wordpress|dedecms|phpcms", re.I)
 _DATELINE_AUTHOR = re.compile(r"[（(]\s*(?:本报|本台|本网)?(?:记者|記者)\s*[:：]?\s*([^）()（]{2,20}?)\s*(?:通讯员[^）)]*)?[）)]")
 _AUTHOR_ATTR = re.compile(r"(?:^|[\s_-])(?:author|byline|writer|zuozhe)(?:$|[\s_-](?!bio|box|info|title|desc))", re.I)
 
@@ -900,6 +919,10 @@ def _is_furniture(b: _TextBlock) -> bool:
     return False
 
 
+# TRS WCM writes its page-turn bar from a script: createPageHTML(pages, current, stem, ext)
+_PAGE_SCRIPT = re.compile(r"createPageHTML\(\s*(?:[2-9]|\d{2,})\s*,|countPage\s*=\s*(?:[2-9]|\d{2,})\b")
+
+
 def _has_next_page(page: _Page, body_idx: int, url: str) -> bool:
     stop = page.end[body_idx]
     # the bar sits inside the body or within a few elements after it
@@ -908,6 +931,8 @@ def _has_next_page(page: _Page, body_idx: int, url: str) -> bool:
     stem = re.sub(r"\.\w+$", "", base.path.rsplit("/", 1)[-1])
     for i in range(body_idx, limit + 1):
         el = page.elements[i]
+        if el.tag == "script" and el.text and _PAGE_SCRIPT.search(el.text):
+            return True
         if not isinstance(el.tag, str) or el.tag.lower() != "a":
             continue
         href = (el.get("href") or "").strip()
