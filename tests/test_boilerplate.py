@@ -188,3 +188,66 @@ def test_related_reading_heading_with_colon_ends_the_body():
     # 021cf fixture post 2053
     lines = ["“改造后的厂房层高更高、承重更大，能够满足设备制造企业的需求。”一位入驻企业负责人说。", "相关阅读：", "昆山发布三季度经济运行情况"]
     assert _texts(remove_boilerplate([Block(t) for t in lines])) == lines[:1]
+
+
+# --- pasted headline runs, pasted once --------------------------------------------------
+
+_INVEST = [
+    "记者从昆山开发区获悉，今年前三季度，开发区完成工业投资218亿元，同比增长15.2%，其中技改投资占比超过六成。",
+    "开发区经济发展局负责人介绍，前三季度开发区新开工亿元以上产业项目31个，竣工投产项目24个。",
+    "下一步，开发区将围绕产业链招引上下游配套企业，力争全年工业投资突破300亿元。",
+]
+_LICENCE = ["信息网络传播视听节目许可证0108263号", "京网文[2011]0283-097号"]
+_CONTACT = ["网络招商运营服务平台:园区产业招商", "葛毅明微信号", "扫一扫关注公众号"]
+_RUN_A = ["欧洲央行宣布维持三大关键利率不变", "第十五届中国航展在珠海开幕", "多地迎来今冬首场降雪 道路结冰需注意",
+          "国产大型邮轮完成第二次商业航行"]
+_RUN_B = ["世界杯预选赛国足客场战平对手", "秋冬季流感进入高发期 专家提醒接种疫苗", "北方多地供暖提前启动",
+          "一颗小行星将于本周末掠过地球"]
+_TITLE = "昆山开发区前三季度工业投资同比增长15.2%"
+
+
+def _body(lines, title=_TITLE):
+    return _texts(remove_boilerplate([Block(t) for t in lines], title=title))
+
+
+def test_headline_run_pasted_once_is_removed():
+    assert _body(_INVEST + _RUN_A + _LICENCE + _CONTACT) == _INVEST
+
+
+def test_half_runs_split_across_posts_are_removed_each():
+    assert _body(_INVEST + _RUN_A[:2] + _LICENCE + _CONTACT) == _INVEST
+    assert _body(_INVEST + _RUN_B[2:] + _CONTACT) == _INVEST
+
+
+def test_headline_run_with_licence_lines_between_is_removed():
+    lines = _INVEST + _RUN_B[:2] + _LICENCE[:1] + _RUN_B[2:] + _LICENCE[1:] + _CONTACT
+    assert _body(lines) == _INVEST
+
+
+def test_dated_run_without_furniture_after_it_is_removed():
+    dated = ["11-28 第二十届东盟博览会在南宁闭幕", "11-28 全国铁路迎来冬季运输高峰", "11-27 南极科考队出发执行第四十二次考察"]
+    assert _body(_INVEST + dated) == _INVEST
+
+
+def test_the_articles_own_list_is_kept():
+    lines = [
+        "为破解中小制造企业用地难题，昆山市近日出台《关于支持标准厂房建设和使用的若干措施》，提出八条具体措施。",
+        "措施主要包括：",
+        "一、盘活存量低效工业用地", "二、提高标准厂房容积率上限", "三、允许标准厂房分割转让", "四、简化标准厂房审批流程",
+        "措施明确，新建标准厂房容积率原则上不低于2.0，鼓励建设四层以上厂房，首层层高不低于8米。",
+    ]
+    assert _body(lines + _CONTACT, title="昆山出台八条措施支持标准厂房建设") == lines
+
+
+def test_own_list_at_the_end_of_the_article_is_kept():
+    lines = [
+        "太仓港区今年重点推进以下标准厂房和仓储项目建设，总投资约45亿元。",
+        "太仓港区高端装备产业园标准厂房二期", "太仓港区冷链物流仓储中心", "太仓港区新材料产业园标准厂房",
+    ]
+    assert _body(lines + _LICENCE, title="太仓港区重点推进标准厂房和仓储项目") == lines
+
+
+def test_listing_field_lines_are_not_headlines():
+    lines = ["【类型】工业用地", "【位置】昆山市千灯镇", "【面积】35亩", "【特色】三通一平、国有出让、50年产权",
+             "类型：独栋厂房", "位置：昆山市周市镇"]
+    assert _body(lines + _CONTACT, title="昆山千灯 工业土地出售 35亩 三通一平") == lines

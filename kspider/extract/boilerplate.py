@@ -197,24 +197,116 @@ def _drop_repeats(blocks: list[Block]) -> list[Block]:
     return [b for i, b in enumerate(blocks) if i not in drop]
 
 
+# --- pasted headline runs -------------------------------------------------------------
+# A reposted page's "more news" list pasted along with its text: short lines shaped like headlines
+# (no sentence punctuation), often numbered or dated, about other topics than the post. Found by
+# shape, position and topic, so a run pasted once (or half of one) goes as surely as a repeated one.
+
+_HEADLINE_PUNCT = re.compile(r"[。！？；;!?，]|[:：、,]$")
+_HEADLINE_PREFIX = re.compile(
+    r"^\s*(?:[\[【(（]?\d{1,2}[-/.月]\d{1,2}日?[\]】)）]?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}\s*[.、)）]|[(（]\d{1,2}[)）]"
+    r"|[·•●○■□▪▶►]|NEW|new)\s*"
+)
+# A field of a listing or a byline ("类型：标准厂房", "【面积】35亩", "记者 张三"), not a headline.
+_FIELD_LINE = re.compile(r"^(?:【[^】]{1,8}】|[\u4e00-\u9fffA-Za-z]{1,6}\s*[:：]\s*\S.{0,15}$)")
+_CJK_BIGRAM = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
+_HEADLINE_MIN, _HEADLINE_MAX = 6, 40
+# Share of a line's bigrams found in the title and the rest of the body below which it is off-topic.
+_OFF_TOPIC = 0.3
+
+
+def _headline_shape(text: str) -> bool:
+    text = text.strip()
+    core = _HEADLINE_PREFIX.sub("", text, count=1)
+    return (_HEADLINE_MIN <= len(core) <= _HEADLINE_MAX and not _HEADLINE_PUNCT.search(core)
+            and not _FIELD_LINE.match(core) and len(_CJK_BIGRAM.findall(core)) >= 3)
+
+
+def _numbered(text: str) -> bool:
+    return bool(_HEADLINE_PREFIX.match(text))
+
+
+def _bigrams(text: str) -> set[str]:
+    return set(_CJK_BIGRAM.findall(text))
+
+
+def _topic_share(line: str, context: set[str]) -> float:
+    grams = _bigrams(_HEADLINE_PREFIX.sub("", line, count=1))
+    return len(grams & context) / len(grams) if grams else 1.0
+
+
+def _drop_headline_runs(kept: list[Block], positions: list[int], furniture: set[int], total: int,
+                        title: str | None) -> list[Block]:
+    """Remove runs of headline-shaped lines that sit at the end of the body or next to removed
+    furniture (licence lines, disclaimers, the contact block) and are off the post's topic.
+
+    ``positions[i]`` is the page position of ``kept[i]``; ``furniture`` the page positions of the
+    blocks dropped as furniture; ``total`` the number of page blocks. A list of the article's own
+    (on its topic, or between paragraphs with nothing removed around it) stays."""
+    shaped = [_headline_shape(b.text) for b in kept]
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(kept):
+        if not shaped[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(kept) and shaped[j + 1]:
+            j += 1
+        runs.append((i, j))
+        i = j + 1
+    drop: set[int] = set()
+    for start, end in runs:
+        size = end - start + 1
+        at_tail = end == len(kept) - 1
+        first, last = positions[start], positions[end]
+        # furniture right before or after the run, or inside it (licence lines between headlines)
+        near_furniture = (first - 1 in furniture or last + 1 in furniture
+                          or any(first < p < last for p in furniture))
+        numbered = all(_numbered(kept[k].text) for k in range(start, end + 1))
+        if size < 2 or (size < 3 and not (at_tail and near_furniture)):
+            continue
+        context = _bigrams(title or "")
+        for k, block in enumerate(kept):
+            if not start <= k <= end:
+                context |= _bigrams(block.text)
+        share = sum(_topic_share(kept[k].text, context) for k in range(start, end + 1)) / size
+        lengths = [len(kept[k].text.strip()) for k in range(start, end + 1)]
+        similar = max(lengths) <= 3 * min(lengths)
+        if not similar:
+            continue
+        if (at_tail or near_furniture) and share < (_OFF_TOPIC + 0.1 if numbered else _OFF_TOPIC):
+            drop.update(range(start, end + 1))
+        elif size >= 4 and share < _OFF_TOPIC / 2:
+            # a long off-topic run between paragraphs: pasted even with nothing removed around it
+            drop.update(range(start, end + 1))
+    return [b for k, b in enumerate(kept) if k not in drop]
+
+
 def _is_link_block(block: Block) -> bool:
     return block.link_ratio >= 0.5 and len(block.text) <= 80
 
 
-def remove_boilerplate(blocks: list[Block], extra_patterns: Iterable[str] = ()) -> list[Block]:
+def remove_boilerplate(blocks: list[Block], extra_patterns: Iterable[str] = (), title: str | None = None) -> list[Block]:
     """Body blocks only: tail markers cut, pattern blocks dropped, repeated runs
-    removed, trailing link-dense short blocks removed. Order is kept."""
+    removed, pasted headline runs removed (``title`` gives the post's topic),
+    trailing link-dense short blocks removed. Order is kept."""
     extra = _compile(tuple(extra_patterns))
     kept: list[Block] = []
-    for block in blocks:
+    positions: list[int] = []
+    furniture: set[int] = set()
+    for position, block in enumerate(blocks):
         if not block.text.strip():
             continue
         forms = _forms(block.text)  # one script conversion per block, shared by all rules
         if kept and _matches(_TAIL, block.text, forms):
             break
         if _matches(_SHARED, block.text, forms) or _matches(extra, block.text, forms):
+            furniture.add(position)
             continue
         kept.append(block)
+        positions.append(position)
+    kept = _drop_headline_runs(kept, positions, furniture, len(blocks), title)
     kept = _drop_repeats(kept)
     while kept and _is_link_block(kept[-1]):
         kept.pop()

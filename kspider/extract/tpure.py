@@ -208,7 +208,7 @@ def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "A
     body = _body_element(post_node) if select(post_node, "div.single") else _body_element(sel)
     raw_body_text = normalize_text(body.text_content()) if body is not None else ""
     all_blocks = body_blocks(body) if body is not None else []
-    kept = remove_boilerplate(all_blocks, extra_boilerplate)
+    kept = remove_boilerplate(all_blocks, extra_boilerplate, title=title)
     kept_ids = {id(b) for b in kept}
     dropped = [b for b in all_blocks if id(b) not in kept_ids]
 
