@@ -92,7 +92,8 @@ _NEGATIVE_ATTR = re.compile(
 _COMMENT_ATTR = re.compile(r"comment|reply|pinglun|discuss|cmt(?:$|[\s_-])|gentie", re.I)
 _TITLE_ATTR = re.compile(r"(?:^|[\s_-])(?:title|headline|tit|biaoti|artTit|arttitle|news_?title|"
                          r"article-?title|detail-?title|post-?title|entry-?title)(?:$|[\s_\d-])", re.I)
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# display:none only: share pages hide their content with visibility:hidden until a script shows it
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.I)
 
 # Lines inside the body that are not article text (on top of the project's boilerplate rules).
 _GENERIC_BOILERPLATE = re.compile(
@@ -108,6 +109,7 @@ _GENERIC_BOILERPLATE = re.compile(
     r"|免责声明|免責聲明|版权声明|版權聲明|版权所有|版權所有|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}|"
     r"^(?:本文|本站|本网)(?:所有|内容|声明|转载|来源)|^(?:凡本网|凡注明|未经.{0,10}授权)|"
     r"^(?:点击|点此|点这里)?\s*(?:进入|查看).{0,12}专题|^\(?(?:完|end)\)?$|^[(（【]\s*(?:全文完|本文完|全文结束|完)[)）】，,。]|"
+    r"^.{0,12}(?:报料|爆料|新闻热线|报料热线|举报电话|投稿邮箱)\s*[:：]|"
     r"^(?:关注|扫码关注|长按关注|欢迎关注).{0,20}(?:公众号|微信|微博|抖音号|视频号)$|^【\s*(?:纠错|打印|关闭|收藏)\s*】|"
     r"^(?:微信|微博|QQ|QQ空间|朋友圈|新浪微博|腾讯微博|豆瓣|人人网)(?:\s*[/|、]?\s*(?:微信|微博|QQ|QQ空间|朋友圈|"
     r"新浪微博|腾讯微博|豆瓣|人人网))*$",
@@ -442,7 +444,7 @@ def _title_from_tag(title_tag: str, site_names: Iterable[str]) -> str:
     """<title> less its site suffix (or prefix): the segments that are not the site's name,
     the longest of the leading ones."""
     text = normalize_text(title_tag)
-    parts = [p for p in _SITE_SEP.split(text) if p.strip()]
+    parts = [p for p in _SITE_SEP.split(text) if p.strip() and not _SOFTWARE_CREDIT.search(p)] or [text]
     if len(parts) <= 1:
         return text
     names = {_norm_title(n) for n in site_names if n}
@@ -539,6 +541,30 @@ def _date_from_url(url: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
     return None
 
 
+# publication times that share pages and app pages keep in their page state (a script)
+_SCRIPT_DATE = re.compile(
+    r"[\"']?\b(?:pubTime|pub_time|publishTime|publish_time|publishDate|publish_date|datePublished|createTime|"
+    r"create_time|ct|ptime|pubDate|releaseTime|release_time)[\"']?\s*[=:]\s*[\"']?"
+    r"(\d{10}(?:\d{3})?|(?:19|20)\d{2}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)")
+
+
+def _date_from_scripts(root: etree._Element, ref: datetime, tz: str) -> Optional[ParsedDate]:
+    for script in root.iter("script"):
+        text = script.text
+        if not text or (script.get("src") is not None):
+            continue
+        m = _SCRIPT_DATE.search(text)
+        if not m:
+            continue
+        value = m.group(1)
+        if value.isdigit():
+            value = datetime.fromtimestamp(int(value[:10]), tz=timezone.utc).isoformat()
+        parsed = parse_date(value, ref, tz)
+        if parsed.iso and _plausible(parsed, ref):
+            return parsed
+    return None
+
+
 _PUBLISHED_ATTR = re.compile(r"publish|entry-date|post-date|pubdate|datePublished", re.I)
 
 
@@ -570,7 +596,7 @@ def _date_from_time_elements(page: _Page, body_idx: int, first_prose: int, ref: 
 _EDITOR_RE = re.compile(r"(?:责任编辑|責任編輯|责编|責編|编辑|編輯)\s*[:：]\s*([^\s】\]）)|｜,，;；:：]{1,20})")
 _SOURCE_RE = re.compile(r"(?:来源|來源|稿源|文章来源|信息来源)\s*[:：]\s*([^\s】\]）)|｜,，;；:：]{1,30})")
 _AUTHOR_RE = re.compile(r"(?:作者|记者|記者|文)\s*[:：／/]\s*([^\s】\]）)|｜,，;；:：]{1,30})")
-_VALUE_CUT = re.compile(r"\s*(?:[|｜]|(?:19|20)\d{2}\s*[-/.年]|发布(?:时间|日期|于|者)|時間|时间|日期|查看|浏览|阅读|点击|字号|【|\[|打印|分享|评论).*$")
+_VALUE_CUT = re.compile(r"\s*(?:[|｜]|(?:19|20)\d{2}\s*[-/.年]|发布(?:时间|日期|于|者)|時間|时间|日期|查看|浏览|阅读|点击|字号|字体|摘要|举报|\+关注|【|\[|打印|分享|评论).*$")
 
 
 # CMS account names and placeholders printed where no person is named
@@ -581,7 +607,9 @@ _NO_ONE = frozenset({"admin", "administrator", "root", "webmaster", "editor", "�
 def _clean_value(value: Optional[str]) -> Optional[str]:
     if not value:
         return None
+    value = re.sub(r"^.{0,8}?(?:记者|記者|通讯员)\s*[|｜:：/]?\s*", "", value.strip())
     value = _VALUE_CUT.sub("", normalize_text(value)).strip(" :：|｜·•,，;；()（）【】[]")
+    value = re.sub(r"_[A-Z]{1,4}\d{2,}$", "", value)  # a staff code after the name (王晓_NN1234)
     if not value or value.lower() in _NO_ONE:
         return None
     return value[:40] or None
@@ -685,7 +713,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     tag_title = _title_from_tag(title_tag, site_names) if title_tag else ""
     references = [t for t in (og_title, ld_title, tag_title, title_tag) if t]
     body_first = body_blocks[0][0] if body_blocks else len(blocks)
-    tag_parts = [t for t in _SITE_SEP.split(title_tag) if t.strip()]
+    tag_parts = [t for t in _SITE_SEP.split(title_tag) if t.strip() and not _SOFTWARE_CREDIT.search(t)]
     names = site_names + [t for t in tag_parts if len(tag_parts) > 1 and t != max(tag_parts, key=len)]
     candidates: list[tuple[int, _TextBlock, etree._Element]] = []
     # headings before the body (nearest first), then the body's own first blocks
@@ -749,7 +777,8 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
             continue
         kept.append(b)
     # trailing link-dense and byline-like lines
-    while kept and (kept[-1].linked * 2 >= kept[-1].chars and kept[-1].chars <= 80):
+    while kept and ((kept[-1].linked * 2 >= kept[-1].chars and kept[-1].chars <= 80)
+                    or (len(kept[-1].text) <= 12 and kept[-1].text.endswith((":", "："))) or _PAGE_BAR.match(kept[-1].text)):
         dropped.append(kept.pop())
     if title and kept and _norm_title(kept[0].text) == _norm_title(title):
         dropped.append(kept.pop(0))
@@ -764,13 +793,12 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         if published:
             break
     meta_date = _date_from_meta(meta, ld, ref, tz)
-    if published is not None and published.precision == "day" and meta_date is not None \
-            and meta_date.precision in ("minute", "second") and meta_date.iso[:10] == published.iso[:10]:
-        published = ParsedDate(meta_date.iso, meta_date.precision, published.raw)  # the shown day, the tag's time
     if published is None:
         published = meta_date
     if published is None:
         published = _date_from_time_elements(page, body_idx, first_prose, ref, tz)
+    if published is None:
+        published = _date_from_scripts(root, ref, tz)
     if published is None:
         published = _date_from_url(url, ref, tz)
     if published is not None:
@@ -806,10 +834,10 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     if result.author is None:
         result.author = _author_element(page, body_idx)
     if result.author is None:
-        for b in kept[:2]:  # a dateline: 本报讯（记者 张伟）, 新华社北京5月28日电（记者 王某 李某）
+        for b in [bb for _, bb in body_blocks[:4]]:  # a dateline: 本报讯（记者 张伟）, 新华社北京5月28日电（记者 王某 李某）
             m = _DATELINE_AUTHOR.search(b.text[:60])
             if m:
-                result.author = _clean_value(m.group(1))
+                result.author = _clean_value(m.group(1) or m.group(2))
                 break
     if result.author is None:
         value = next((str(a.get("name")) for item in ld for a in _as_list(item.get("author"))
@@ -850,7 +878,8 @@ _EXTRA_LABELS = (
 )
 _ORGANIZATION = re.compile(r"(?:局|办|处|委|中心|公司|政府|网|社|报|院|厅|部|站|室|馆|会|所|队|团)$")
 _SOFTWARE_CREDIT = re.compile(r"\bteam\b|\binc\b|powered|cms|discuz|comsenz|wordpress|dedecms|phpcms", re.I)
-_DATELINE_AUTHOR = re.compile(r"[（(]\s*(?:本报|本台|本网)?(?:记者|記者)\s*[:：]?\s*([^）()（]{2,20}?)\s*(?:通讯员[^）)]*)?[）)]")
+_DATELINE_AUTHOR = re.compile(r"[（(]\s*(?:本报|本台|本网)?(?:记者|記者)\s*[:：]?\s*([^）()（]{2,20}?)\s*(?:通讯员[^）)]*)?[）)]"
+                              r"|^(?:本报|本台|本网)?(?:记者|記者)\s*[|｜:：/]\s*([^|｜\s]{2,12})")
 _AUTHOR_ATTR = re.compile(r"(?:^|[\s_-])(?:author|byline|writer|zuozhe)(?:$|[\s_-](?!bio|box|info|title|desc))", re.I)
 
 
@@ -865,7 +894,7 @@ def _author_element(page: _Page, body_idx: int) -> Optional[str]:
                 continue
             text = re.sub(r"^(?:作者|文|by)\s*[:：/]?\s*", "", _text_of(el), flags=re.I).strip()
             if 1 < len(text) <= 20 and not _SENTENCE_END.search(text):
-                return text
+                return _clean_value(text)
     return None
 
 
@@ -943,6 +972,10 @@ def _has_next_page(page: _Page, body_idx: int, url: str) -> bool:
         text = normalize_text(el.text_content())
         same_stem = bool(stem) and name.startswith(stem) and re.search(r"[_-]\d{1,2}(?:\.\w+)?$", name)
         base_path = re.sub(r"(?:/|\.\w+)$", "", base.path)
+        numbered = re.match(r"^(.*\D)(\d{1,2})(\.\w+)?$", base.path)
+        other = re.match(r"^(.*\D)(\d{1,2})(\.\w+)?$", target.path)
+        same_stem = same_stem or bool(numbered and other and numbered.group(1) == other.group(1)
+                                      and numbered.group(1)[-1:] in "-_" and numbered.group(2) != other.group(2))
         same_stem = same_stem or (bool(base_path) and target.path.startswith(base_path) and re.fullmatch(
             r"[/_-]\d{1,2}(?:\.\w+|/)?", target.path[len(base_path):]))
         paged_query = target.path == base.path and re.search(r"(?:^|&)(?:page|p|pn|pg)=\d", target.query)
