@@ -89,7 +89,20 @@ _NEGATIVE_ATTR = re.compile(
     r"newsletter|disclaimer|mianze|statement|shengming|editor|zrbj|weixin|wechat|qr|wx)(?:$|[\s_\d-])",
     re.I,
 )
-_COMMENT_ATTR = re.compile(r"comment|reply|pinglun|discuss|cmt(?:$|[\s_-])|gentie", re.I)
+_COMMENT_TOKEN = re.compile(r"(?:^|[-_])(?:comments?|cmt|pinglun|reply|replies|gentie|discuss)(?:$|[-_])", re.I)
+# tokens that only say a page has comments somewhere (a feature switch, a counter, a button)
+_COMMENT_NOT = re.compile(r"feature|tab|count|num|btn|button|icon|link|enable|open|total|switch", re.I)
+
+
+class _CommentAttr:
+    """Whether class/id words name a comment box (token by token)."""
+
+    @staticmethod
+    def search(words: str) -> bool:
+        return any(_COMMENT_TOKEN.search(t) and not _COMMENT_NOT.search(t) for t in words.split())
+
+
+_COMMENT_ATTR = _CommentAttr()
 _TITLE_ATTR = re.compile(r"(?:^|[\s_-])(?:title|headline|tit|biaoti|artTit|arttitle|news_?title|"
                          r"article-?title|detail-?title|post-?title|entry-?title)(?:$|[\s_\d-])", re.I)
 # display:none only: share pages hide their content with visibility:hidden until a script shows it
@@ -109,12 +122,16 @@ _GENERIC_BOILERPLATE = re.compile(
     r"|免责声明|免責聲明|版权声明|版權聲明|版权所有|版權所有|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}|"
     r"^(?:本文|本站|本网)(?:所有|内容|声明|转载|来源)|^(?:凡本网|凡注明|未经.{0,10}授权)|"
     r"^(?:点击|点此|点这里)?\s*(?:进入|查看).{0,12}专题|^\(?(?:完|end)\)?$|^[(（【]\s*(?:全文完|本文完|全文结束|完)[)）】，,。]|"
+    r"^(?:长按|扫描|扫码|识别).{0,8}二维码|^点击(?:上方)?蓝字|^分享、?点赞、?在看|^(?:跟贴|跟帖|评论|参与)\s*\d+|"
     r"^.{0,12}(?:报料|爆料|新闻热线|报料热线|举报电话|投稿邮箱)\s*[:：]|"
     r"^(?:关注|扫码关注|长按关注|欢迎关注).{0,20}(?:公众号|微信|微博|抖音号|视频号)$|^【\s*(?:纠错|打印|关闭|收藏)\s*】|"
     r"^(?:微信|微博|QQ|QQ空间|朋友圈|新浪微博|腾讯微博|豆瓣|人人网)(?:\s*[/|、]?\s*(?:微信|微博|QQ|QQ空间|朋友圈|"
     r"新浪微博|腾讯微博|豆瓣|人人网))*$",
     re.I,
 )
+# Headings after which a page shows no more article text.
+_TAIL = re.compile(r"^(?:往期推荐|往期回顾|往期精选|推荐阅读|相关阅读|延伸阅读|热门推荐|精彩推荐|猜你喜欢|更多阅读|热文推荐|"
+                   r"相关新闻|相关文章|相关报道|[-—\s]*end[-—\s]*)\s*[:：]?$", re.I)
 # A page-turn bar: "上一页 1 2 3 下一页", "共3页", "第1页".
 _PAGE_BAR = re.compile(r"^(?:(?:页面|页码|分页|pages?)\s*[:：]?\s*)?(?:[<«‹]|上一页|首页|\d{1,3}|下一页|尾页|末页|[>»›]|共\s*\d+\s*页|第\s*\d+\s*页|\s|[|｜])+$")
 _NEXT_PAGE_TEXT = re.compile(r"^\s*(?:下一页|下页|next\s*page|next|›|»|>)\s*$", re.I)
@@ -354,6 +371,8 @@ def _comment_flags(page: _Page) -> list[bool]:
     for i in range(1, len(page.elements)):
         if flags[page.parent[i]]:
             flags[i] = True
+            continue
+        if page.elements[i].tag in ("body", "html"):
             continue
         words = _attr_words(page.elements[i])
         if words and _COMMENT_ATTR.search(words):
@@ -769,7 +788,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
                 continue
             started = True
         text = b.text
-        if kept and is_tail_marker(text):
+        if kept and (is_tail_marker(text) or _TAIL.match(text)):
             dropped.append(b)
             break
         if _is_furniture(b):
@@ -908,6 +927,8 @@ def _comment_owner(page: _Page, idx: int) -> bool:
     while idx > 0 and seen < 400:
         el = page.elements[idx]
         words = _attr_words(el)
+        if isinstance(el.tag, str) and el.tag in ("body", "html"):
+            break
         if words and (_COMMENT_ATTR.search(words) or re.search(r"(?:^|[\s_-])(?:side|sidebar|aside|right|rightbox)"
                                                                  r"(?:$|[\s_\d-])", words, re.I)):
             return True
