@@ -812,6 +812,12 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         if published:
             break
     meta_date = _date_from_meta(meta, ld, ref, tz)
+    if published is not None and re.search(r"[前天日]|刚|ago|today|yesterday", published.raw or "", re.I) \
+            and not re.search(r"\d{4}", published.raw or ""):
+        # a relative date as shown (昨天 10:20): the page's exact time, when it falls on the same day
+        exact = meta_date or _date_from_scripts(root, ref, tz)
+        if exact is not None and exact.iso[:10] == published.iso[:10]:
+            published = ParsedDate(exact.iso, exact.precision, published.raw)
     if published is None:
         published = meta_date
     if published is None:
