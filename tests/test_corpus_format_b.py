@@ -13,8 +13,8 @@ import lxml.html
 import pytest
 
 SET = Path(__file__).resolve().parent.parent / "fixtures" / "corpus" / "zh-b"
-FIELDS = {"url", "cms", "encoding", "title", "published_at", "date_precision", "author",
-          "source_name", "editor", "content_text", "boilerplate", "multi_page"}
+FIELDS = {"url", "cms", "template", "encoding", "title", "published_raw", "published_at", "date_precision",
+          "author", "source_name", "editor", "content_text", "boilerplate", "multi_page"}
 BLOCK_TAGS = ("td", "th", "tr", "li", "p", "div", "br", "h1", "h2", "h3", "h4", "section", "figcaption", "dd", "dt")
 META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.I)
 
@@ -94,6 +94,8 @@ def test_ground_truth_is_on_the_page(page: dict) -> None:
     for junk in page["boilerplate"]:
         assert junk in text, f"boilerplate line not on page: {junk}"
         assert not any(junk in line for line in lines), f"boilerplate inside a body line: {junk}"
+    if page["published_raw"] is not None:
+        assert page["published_raw"] in text
     for name in ("author", "source_name", "editor"):
         if page[name] is not None:
             assert page[name] in text or page[name] in body.decode(_declared_charset(ex, body)), (name, page[name])
@@ -110,3 +112,32 @@ def test_published_at_is_plausible(page: dict) -> None:
         assert (published.hour, published.minute, published.second) == (0, 0, 0)
     if page["date_precision"] == "minute":
         assert published.second == 0
+
+
+def test_every_template_has_three_pages_and_multi_page_articles_have_their_next_page() -> None:
+    per_template: dict[str, int] = {}
+    for p in PAGES:
+        per_template[p["template"]] = per_template.get(p["template"], 0) + 1
+    assert len(per_template) >= 7
+    assert min(per_template.values()) >= 3, per_template
+    extra_urls = set(MANIFEST) - {p["url"] for p in PAGES}
+    assert len(extra_urls) >= sum(p["multi_page"] for p in PAGES)
+
+
+RELATIVE = [p for p in PAGES if p["published_raw"] and re.search(r"前|昨天", p["published_raw"])]
+
+
+@pytest.mark.parametrize("page", RELATIVE, ids=[p["url"] for p in RELATIVE])
+def test_relative_dates_resolve_against_the_date_header(page: dict) -> None:
+    cst = dt.timezone(dt.timedelta(hours=8))
+    served = email.utils.parsedate_to_datetime(MANIFEST[page["url"]]["headers"]["Date"]).astimezone(cst)
+    published = dt.datetime.fromisoformat(page["published_at"])
+    raw = page["published_raw"]
+    if m := re.fullmatch(r"(\d+)小时前", raw):
+        hours = int(m.group(1))
+        assert dt.timedelta(hours=hours) <= served - published < dt.timedelta(hours=hours + 1)
+    else:
+        m = re.fullmatch(r"昨天 (\d\d):(\d\d)", raw)
+        assert m, raw
+        assert published.date() == served.date() - dt.timedelta(days=1)
+        assert (published.hour, published.minute) == (int(m.group(1)), int(m.group(2)))
