@@ -127,3 +127,15 @@ def test_ground_truth_lines_occur_in_their_pages(set_name: str) -> None:
         if page["date_precision"] == "day":
             assert page["published_at"].endswith("T00:00:00+08:00"), where
         assert isinstance(page["multi_page"], bool)
+
+
+@pytest.mark.parametrize("set_name", SETS)
+def test_set_loads_as_a_replay_fixture_set(set_name: str) -> None:
+    from kspider.replay.fixtures import FixtureIndex
+
+    manifest, _ = load(set_name)
+    index = FixtureIndex.load(CORPUS / set_name)
+    assert len(index) == len(manifest), "URLs stay distinct after canonicalization"
+    for m in manifest:
+        ex = index.lookup(m["url"])
+        assert ex is not None and ex.body() == (CORPUS / set_name / m["body"]).read_bytes()
