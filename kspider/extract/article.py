@@ -179,12 +179,14 @@ def _parse(text: str) -> Optional[etree._Element]:
     if not text.strip():
         return None
     try:
-        return lxml.html.document_fromstring(text, parser=_PARSER)
-    except (etree.ParserError, ValueError, AssertionError):
+        root = etree.fromstring(text, parser=_PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError, AssertionError):
         return None
+    return root if root is not None and isinstance(root.tag, str) else None
 
 
-_PARSER = lxml.html.HTMLParser(huge_tree=True, remove_comments=False)
+# Plain lxml elements (not lxml.html's): no per-element class lookup while walking
+_PARSER = etree.HTMLParser(huge_tree=True, remove_comments=False)
 
 
 def _flattened(text: str) -> str:
@@ -240,7 +242,7 @@ def _data_row(tr: etree._Element) -> bool:
     for cell in cells:
         if next(cell.iter(*_ROW_BREAKS), None) is not None:
             return False
-        if len(cell.text_content()) > 60:
+        if sum(len(t) for t in cell.itertext()) > 60:
             return False
     return True
 
@@ -678,7 +680,7 @@ def extract_article(html: Union[str, bytes, Any], url: str, ref: datetime,
     page = _walk(root)
     if page.depth_hit:
         if raw_text is None:
-            raw_text = lxml.html.tostring(root, encoding="unicode")
+            raw_text = etree.tostring(root, encoding="unicode", method="html")
         flat = _parse(_flattened(raw_text))
         if flat is not None:
             root = flat
@@ -994,9 +996,11 @@ def _has_next_page(page: _Page, body_idx: int, url: str) -> bool:
         href = (el.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:")):
             continue
+        text = normalize_text("".join(el.itertext()))
+        if not (text.isdigit() and len(text) <= 3 or _NEXT_PAGE_TEXT.match(text)):
+            continue  # page-turn links read "2" or "下一页"
         target = urlsplit(urljoin(url, href))
         name = target.path.rsplit("/", 1)[-1]
-        text = normalize_text(el.text_content())
         same_stem = bool(stem) and name.startswith(stem) and re.search(r"[_-]\d{1,2}(?:\.\w+)?$", name)
         base_path = re.sub(r"(?:/|\.\w+)$", "", base.path)
         numbered = re.match(r"^(.*\D)(\d{1,2})(\.\w+)?$", base.path)
@@ -1009,6 +1013,20 @@ def _has_next_page(page: _Page, body_idx: int, url: str) -> bool:
         if (same_stem or paged_query) and (text.isdigit() or _NEXT_PAGE_TEXT.match(text)):
             return True
     return False
+
+
+def _drop(node: etree._Element) -> None:
+    """Remove an element and its subtree, keeping its tail text in place."""
+    parent = node.getparent()
+    if parent is None:
+        return
+    if node.tail:
+        previous = node.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + node.tail
+        else:
+            parent.text = (parent.text or "") + node.tail
+    parent.remove(node)
 
 
 def _body_html(page: _Page, body_idx: int, pruned: list[tuple[int, int]], kept: list[_TextBlock],
@@ -1037,13 +1055,13 @@ def _body_html(page: _Page, body_idx: int, pruned: list[tuple[int, int]], kept: 
                 doomed.append(node)
     for node in doomed:
         if node.getparent() is not None:
-            node.drop_tree()
+            _drop(node)
     for node in list(clone.iter(*SKIP_TAGS)):
         if node is not clone and node.getparent() is not None:
-            node.drop_tree()
+            _drop(node)
     try:
         images = extract_images(clone, url)
-        html = sanitize_html(lxml.html.tostring(clone, encoding="unicode"), url)
+        html = sanitize_html(etree.tostring(clone, encoding="unicode", method="html"), url)
     except (ValueError, etree.LxmlError):
         return "", []
     kept_text = "\n".join(b.text for b in kept)
