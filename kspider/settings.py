@@ -5,10 +5,31 @@ EMBEDDED_DB_DIR) and the project's own knobs are also read from environment
 variables of the same name; ``-s NAME=value`` on the command line wins over both.
 """
 import os
+import sys
 
 
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
+
+
+def _scrapy_command() -> str:
+    """The ``scrapy`` command this process runs ('' when it is not the scrapy command line).
+
+    Scrapy loads this module before its parser takes the command name out of
+    sys.argv, and finds the name the same way: the first argument not starting with '-'.
+    """
+    argv = sys.argv or [""]
+    if os.path.basename(argv[0]) != "scrapy" and not argv[0].endswith(os.path.join("scrapy", "__main__.py")):
+        return ""
+    return next((arg for arg in argv[1:] if not arg.startswith("-")), "")
+
+
+# Scrapy's page tools are not crawls: under them monitors, run reports and incremental
+# skipping are off by default (a one-page `scrapy parse` would fail MinItems, and a known
+# post would be skipped instead of shown). The environment or -s can still turn them on.
+KSPIDER_COMMAND = _scrapy_command()
+TOOL_COMMANDS = ("parse", "check", "shell", "fetch", "view")
+_ON_BY_DEFAULT = "0" if KSPIDER_COMMAND in TOOL_COMMANDS else "1"
 
 
 BOT_NAME = "kspider"
@@ -89,6 +110,15 @@ ITEM_PIPELINES = {
     "kspider.pipelines.store.StorePipeline": 800,
 }
 
+# `scrapy check`: contracts that look at values, not just field names (kspider/contracts.py).
+SPIDER_CONTRACTS = {
+    "scrapy.contracts.default.ScrapesContract": None,
+    "kspider.contracts.ScrapesContract": 3,
+    "kspider.contracts.ValueContract": 4,
+    "kspider.contracts.FollowsContract": 5,
+    "kspider.contracts.BrowserContract": 6,
+}
+
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 LOG_LEVEL = _env("LOG_LEVEL", "INFO")
@@ -103,7 +133,7 @@ STATS_FILE = _env("STATS_FILE")
 # read from the environment variable of the same name.
 # Incremental: a post seen (stored) within REFETCH_DAYS is not fetched again; a listing
 # chain stops after INCREMENTAL_STOP_PAGES pages that list only known posts. -a full=1 turns it off.
-INCREMENTAL_ENABLED = _env("INCREMENTAL_ENABLED", "1").lower() in ("1", "true", "yes")
+INCREMENTAL_ENABLED = _env("INCREMENTAL_ENABLED", _ON_BY_DEFAULT).lower() in ("1", "true", "yes")
 REFETCH_DAYS = float(_env("REFETCH_DAYS", "7"))
 INCREMENTAL_STOP_PAGES = int(_env("INCREMENTAL_STOP_PAGES", "1"))
 SPIDER_MIDDLEWARES = {
@@ -113,7 +143,7 @@ SPIDER_MIDDLEWARES = {
     "kspider.monitors.TemplateDriftMiddleware": 950,
 }
 # Spidermon, run at spider close (kspider.monitors.SpiderCloseSuite).
-SPIDERMON_ENABLED = _env("SPIDERMON_ENABLED", "1").lower() in ("1", "true", "yes")
+SPIDERMON_ENABLED = _env("SPIDERMON_ENABLED", _ON_BY_DEFAULT).lower() in ("1", "true", "yes")
 SPIDERMON_SPIDER_CLOSE_MONITORS = ("kspider.monitors.SpiderCloseSuite",)
 # Shares of stored items that must carry a field ("kind/field"; rental_ad/area_or_price is
 # area or land area or price). Also the drift thresholds for fields of parsed post pages.

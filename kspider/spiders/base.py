@@ -90,6 +90,18 @@ class KSpider(scrapy.Spider):
                 return callback
         return None
 
+    def parse(self, response: Response, **kwargs: Any) -> Any:
+        """Any page of the template, dispatched like start URLs and followed links (by URL, or to the
+        content callback): what Scrapy calls when no callback is named, e.g. ``scrapy parse URL``."""
+        routed = self.route(response.url)
+        callback = self.content_callback or routed
+        if callback is None:
+            self.crawler.stats.inc_value("route/unrouted")
+            logger.error("%s is not a page of spider %s (no URL pattern matches)", response.url, self.name)
+            return []
+        response.meta.setdefault("page_kind", "post" if routed and "listing" not in routed else "listing")
+        return getattr(self, callback)(response, **kwargs)
+
     def request_for(self, url: str, **kwargs: Any) -> Optional[scrapy.Request]:
         """A request for a URL, routed to its callback; None (counted) if off-site or unroutable."""
         if not self.host_allowed(url):

@@ -9,6 +9,10 @@ address is configuration: the routes match any host, the registry entry names it
 """
 from __future__ import annotations
 
+from typing import Any, Iterator
+
+from scrapy.http import Response
+
 from kspider.spiders.newsportal import NewsPortalSpider
 
 
@@ -22,3 +26,30 @@ class JssuxunSpider(NewsPortalSpider):
         (r"^https?://[^/]+/plus/list\.php\?tid=\d+(&PageNo=\d+)?$", "parse_listing"),
         (r"^https?://[^/]+/(?:index\.html)?$", "parse_listing"),
     )
+
+    # The callbacks are the news-portal template's; these carry the contracts on this site's pages.
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        """Column listings.
+
+        @url http://www.jssuxun.example/html/szxw/
+        @returns items 0 0
+        @returns requests 5 5
+        @follows http://www.jssuxun.example/html/2021/szxw_0602/20644.html
+        @follows http://www.jssuxun.example/html/szxw/list_3_2.html
+        """
+        return super().parse_listing(response)
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        """An article (Traditional script). The callback's output is the page's text: pinyin
+        artifacts are stripped and ``content_text_hans`` added later, by the cleaning pipeline.
+
+        @url http://www.jssuxun.example/html/2021/szxw_0608/20783.html
+        @returns items 1 1
+        @scrapes title published_at content_text
+        @value title 太倉新增德資項目21個 中德合作再上新臺階
+        @value published_at 2021-06-08T16:05:00+08:00
+        @value editor 張敏
+        @value source_name 蘇州日報
+        @value views 1287
+        """
+        return super().parse_article(response)

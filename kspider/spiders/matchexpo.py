@@ -90,8 +90,26 @@ class MatchexpoSpider(KSpider):
             request.meta.update(browser_meta(capture_json=True))
         return request
 
+    def parse(self, response: Response, **kwargs: Any) -> Any:
+        """Any page, routed by URL (``KSpider.parse``). A listing fetched without the browser (as
+        ``scrapy parse URL`` fetches it) has no article links yet: it is requested again, rendered."""
+        if self.route(response.url) == "parse_listing" and "playwright" not in response.flags:
+            request = self.request_for(response.url, dont_filter=True)
+            return [request] if request is not None else []
+        return super().parse(response, **kwargs)
+
     # --- listing ---------------------------------------------------------------
     def parse_listing(self, response: Response) -> Iterator[Any]:
+        """The rendered community listing: its article links, and the next page.
+
+        @url https://www.matchexpo.com/community
+        @browser
+        @returns items 0 0
+        @returns requests 4 4
+        @follows https://www.matchexpo.com/community/article/3351
+        @follows https://www.matchexpo.com/community/article/3315
+        @follows https://www.matchexpo.com/community?page=2
+        """
         listing = mx.parse_listing(response.text, response.url)
         urls = list(listing.article_urls)
         next_api: list[str] = []
@@ -120,6 +138,17 @@ class MatchexpoSpider(KSpider):
 
     # --- articles --------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
+        """An article page, from its raw HTML when that holds everything, else rendered.
+
+        @url https://www.matchexpo.com/community/article/3279
+        @returns items 1 1
+        @scrapes title published_at content_text
+        @value title 昆山打造具有全球竞争优势的新兴产业“高地”
+        @value published_at 2021-11-10T09:26:41+08:00
+        @value views 3311
+        @value likes 70
+        @value source_name 引力播
+        """
         site = self.site_for(response.url)
         rendered = "playwright" in response.flags
         fields = mx.parse_article(response.text, response.url, self.ref_date(response),
