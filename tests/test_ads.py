@@ -254,3 +254,51 @@ def test_park_name_with_yuanqu() -> None:
     ad = extract_ad("仓库出租 6000㎡ 0.75元/平/天 仓库位于浏河镇物流园区内 电话:133-9121-9793")
     assert ad is not None and ad["park_name"] == "浏河镇物流园区"
     assert ad["city"] == "太仓" and ad["district"] == "浏河"
+
+
+# --- labelled fields, road codes and land/building vocabulary (listings of the 021cf sites) ---
+
+def test_labelled_type_wins_over_title_words() -> None:
+    land = extract_ad("【类型】工业用地\n【位置】昆山市千灯镇\n【面积】35亩\n【价格】85万元/亩\n【联系】陈经理 13524678515",
+                      "昆山千灯 工业土地出售 35亩 三通一平")
+    assert land["property_type"] == "工业用地" and land["land_area_mu"] == 35
+    assert land["price_value"] == 85 and land["price_unit"] == "万元/亩" and land["deal_type"] == "sale"
+    factory = extract_ad("类型：独栋厂房\n位置：昆山市周市镇\n面积：3200平方米\n售价：680万元\n联系人：葛经理 电话：133-9121-9793",
+                         "昆山周市 独栋厂房出售 3200平 可按揭")
+    assert factory["property_type"] == "独栋厂房" and factory["price_unit"] == "万元"
+    office = extract_ad("【类型】研发办公楼\n【面积】300-1500平方米\n【租金】1.2元/平/天\n【联系】葛经理 13391219793",
+                        "太仓沙溪 办公楼出租 300-1500平 拎包入驻")
+    assert office["property_type"] == "研发办公楼"
+    # a 类型 value that names no property (出租) does not win
+    assert extract_ad("类型：出租\n单层厂房2800平方米，0.9元/平/天，联系人：葛经理 13391219793")["property_type"] == "单层厂房"
+
+
+def test_bracket_labels_give_features_and_transport_as_written() -> None:
+    ad = extract_ad("【类型】工业用地\n【面积】20亩\n【特色】七通一平、独门独院、可环评\n"
+                    "【交通】近G15沈海高速浮桥出口，距太仓港集装箱码头8公里\n【联系】葛经理 13391219793",
+                    "太仓浮桥 工业用地出租出售 20亩 七通一平")
+    assert ad["features"] == ["七通一平", "独门独院", "可环评"]
+    assert ad["transport"] == ["近G15沈海高速浮桥出口", "距太仓港集装箱码头8公里"]
+    assert ad["deal_type"] == "rent_or_sale" and ad["city"] == "太仓" and ad["district"] == "浮桥"
+
+
+def test_labelled_transport_line_keeps_road_and_metro_codes() -> None:
+    ad = extract_ad("物业类型：单层仓库\n出租面积：5000平方米\n租金：1.1元/平/天\n"
+                    "交通：近地铁11号线花桥站，G2京沪高速花桥出口5分钟\n联系人：葛经理 电话：133-9121-9793")
+    assert ad["transport"] == ["近地铁11号线花桥站", "G2京沪高速花桥出口5分钟"]
+    ad = extract_ad("【类型】工业用地\n【面积】35亩\n【交通】距S17苏昆太高速千灯出口3公里，G15沈海高速10分钟\n【联系】陈经理 13524678515")
+    assert ad["transport"] == ["距S17苏昆太高速千灯出口3公里", "G15沈海高速10分钟"]
+
+
+def test_unlabelled_transport_phrases_keep_road_codes() -> None:
+    ad = extract_ad("昆山周市单层厂房出租2800平方米，距S17苏昆太高速周市出口5分钟，近G15沈海高速浮桥出口，"
+                    "租金0.9元/平/天，联系人葛经理13391219793")
+    assert "距S17苏昆太高速周市出口5分钟" in ad["transport"]
+    assert "近G15沈海高速浮桥出口" in ad["transport"]
+
+
+@pytest.mark.parametrize("term", ["三通一平", "五通一平", "七通一平", "九通一平", "独门独院", "可按揭", "消防丙类", "丙二类",
+                                  "国有出让", "50年产权", "双回路", "高台库", "带卸货平台", "可分租", "独立产证", "精装修"])
+def test_feature_vocabulary(term: str) -> None:
+    ad = extract_ad(f"昆山千灯工业厂房出售3200平方米，{term}，售价680万元，联系人陈经理13524678515")
+    assert ad is not None and term in ad["features"], (term, ad and ad["features"])

@@ -152,6 +152,8 @@ _FEATURES = re.compile(
             r"消防(?:等级)?(?:丙二类|丙一类|丙类|乙类|甲类)|(?:丙二类|丙一类|丙类|乙类|甲类)消防|丙二类|丙一类",
             r"可分割出租|可分割|可分层出租|可分层|可分租|可整租",
             r"独门独院",
+            r"[三五六七九]通一平",
+            r"精装修?|简装修?|豪华装修|毛坯",
             r"双回路",
             r"(?:消防|自动)?喷淋",
             r"可注册公司|可注册|可办(?:营业)?执照|可开票",
@@ -181,13 +183,17 @@ _HARD_NEWS = re.compile(r"记者|通讯员|据悉|据了解|新华社|日电")
 
 # Transport
 _DIST = r"(?:约|仅|只有|只需|仅需|大约)?\s*\d+(?:\.\d+)?\s*(?:分钟|公里|km|千米)"
+# Road and metro codes inside a place name: G15沈海高速, S17苏昆太高速, 地铁11号线.
+_ROAD_CODE = r"(?:[GSXgsx]\d{1,4}|\d{1,2}号线)"
 _TRANSPORT = re.compile(
     "|".join(
         [
             r"(?P<pre1>[^" + _CUT_CHARS + r"]{0,12}?)车程\s*" + _DIST + r"(?:左右|以内)?",
-            r"(?:距离?|离|到)\s*[^" + _CUT_CHARS + r"\d]{1,15}?\s*(?:车程)?\s*" + _DIST + r"(?:车程|左右|以内)?",
+            r"(?:距离?|离|到)\s*(?:" + _ROAD_CODE + r"|[^" + _CUT_CHARS + r"\d]){1,15}?\s*(?:车程)?\s*" + _DIST
+            + r"(?:车程|左右|以内)?",
             _DIST + r"\s*(?:上|到达?|直达|抵达|可达)\s*[^" + _CUT_CHARS + r"\d]{1,12}",
-            r"(?:紧邻|靠近|临近|毗邻|邻近|近)\s*[^" + _CUT_CHARS + r"]{0,10}?(?:高速|地铁|轻轨|高铁站|高铁|火车站|机场|港口|码头|国道|省道|互通)(?:出入口|出口|入口|口|站)?(?:\d+号线)?",
+            r"(?:紧邻|靠近|临近|毗邻|邻近|近)\s*[^" + _CUT_CHARS + r"]{0,10}?(?:高速|地铁|轻轨|高铁站|高铁|火车站|机场|港口|码头|国道|省道|互通)"
+            r"(?:\d+号线)?(?:[\u4e00-\u9fff]{1,4}?(?:出入口|出口|入口|道口|互通|站)|出入口|出口|入口|口|站)?",
             r"(?P<pre5>[^" + _CUT_CHARS + r"]{0,10}?)(?:高速|地铁站|高铁站|火车站)(?:出口|道口|口)?(?:旁|边上|附近)",
         ]
     )
@@ -195,24 +201,30 @@ _TRANSPORT = re.compile(
 # Words after which a transport note starts (what precedes belongs to the ad's other fields).
 # A digit ends the ad's figures, except the digits of a metro line ("地铁11号线安亭站车程10分钟").
 _TRANSPORT_LEAD = re.compile(
-    r".*(?:厂房|仓库|土地|现房|即租即用|入驻|出租|出售|招租|平起|起租|平米|平方米|平方|平|米|吨|kva|交通便利|交通便捷|交通方便|交通发达|位于|\d(?!\d*号线))",
+    r".*(?:厂房|仓库|土地|现房|即租即用|入驻|出租|出售|招租|平起|起租|平米|平方米|平方|平|米|吨|kva|交通便利|交通便捷|交通方便|交通发达|位于|"
+    r"(?<![A-Za-z\d])\d+(?!\d|号线))",
     re.I,
 )
 
 # Labelled lines ("特色:带行车、可环评", "交通:距…3公里,…车程10分钟"); the label starts a line
 # or follows a space or separator; the value runs to the end of the line or the next label.
 _LABEL_START = r"(?:^|(?<=[\s/|】\]]))"
-_FEATURE_LINE = re.compile(
-    _LABEL_START
-    + r"(?:(?:项目|厂房|房源|园区|物业|仓库|土地|核心|产品)?(?:特色|优势|亮点)|(?:园区|厂区|周边|生活)?配套(?:设施)?)"
-    + r"\s*:\s*(?P<value>[^\n]*)",
-    re.M,
+# A label is written "特色:" or "【特色】" (the agency's listings use both).
+_LABEL_END = r"(?:\s*:|(?<=[\u4e00-\u9fff])】)\s*"
+
+
+def _labelled_line(names: str) -> re.Pattern[str]:
+    return re.compile(_LABEL_START + r"(?:【\s*)?(?:" + names + r")" + _LABEL_END + r"(?P<value>[^\n]*)", re.M)
+
+
+_FEATURE_LINE = _labelled_line(
+    r"(?:项目|厂房|房源|园区|物业|仓库|土地|地块|核心|产品)?(?:特色|优势|亮点)|(?:园区|厂区|周边|生活)?配套(?:设施)?"
 )
-_TRANSPORT_LINE = re.compile(
-    _LABEL_START + r"(?:周边交通|交通区位|交通(?:优势|位置|状况|情况)?|区位(?:优势|交通)?)\s*:\s*(?P<value>[^\n]*)",
-    re.M,
-)
-_NEXT_LABEL = re.compile(r"\s+[\u4e00-\u9fff]{2,6}\s*:")
+_TRANSPORT_LINE = _labelled_line(r"周边交通|交通区位|交通(?:优势|位置|状况|情况)?|区位(?:优势|交通)?")
+# The labelled kind of property ("类型：独栋厂房", "【类型】工业用地"): what the ad says it offers,
+# which wins over a word of the title (工业土地, 厂房).
+_TYPE_LINE = _labelled_line(r"(?:物业|房源|厂房|土地|用地|房屋|物件)?类型|物业性质|土地性质|用地性质")
+_NEXT_LABEL = re.compile(r"\s+(?:[\u4e00-\u9fff]{2,6}\s*:|【[\u4e00-\u9fff]{2,6}】)")
 
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范"
@@ -252,6 +264,10 @@ def _round(value: float) -> float | int:
 
 
 def _property_type(text: str) -> str | None:
+    for match in _TYPE_LINE.finditer(text):
+        value = re.split(r"[\s,，;；、/|]", match.group("value").strip(), maxsplit=1)[0].rstrip("。.")
+        if value and _PROPERTY.search(value):
+            return value
     match = _PROPERTY.search(text)
     return re.sub(r"\s+", "", match.group(0)) if match else None
 
