@@ -201,3 +201,29 @@ def test_full_replay_crawl(tmp_path):
     # 留言本 and 联系我们 on both sites, 关于我们/标签云/文章归档 on kunshanmaigao
     assert stats["page/not_post"] == 6
     assert len({i["_id"] for i in items if "kind" in i}) == len(EXPECTED["rental_ads"])
+
+
+def test_missed_selectors_fall_back_to_the_generic_extractor(spider_and_stats, index):
+    """A theme version whose body and headline the tpure selectors do not know: the generic
+    extractor supplies them, the item is flagged and the fallback counted."""
+    _, crawler, _ = spider_and_stats
+    spider = crawler.spider
+    url = f"{KS}/index.php/post/4.html"
+    response = replay_response(index, Request(url))
+    html = response.text.replace('<div class="single viewall">', '<div class="entry-content">')
+    html = html.replace("<h1>", '<h2 class="entry-title">').replace("</h1>", "</h2>")
+    before = {k: crawler.stats.get_value(f"extract/fallback/{k}", 0) for k in ("title", "content_text", "published_at")}
+    items = list(spider.parse_post(response.replace(body=html.encode("utf-8"))))
+    article = next(ItemAdapter(i).asdict() for i in items if isinstance(i, Article))
+    assert "layout_fallback" in article["quality_flags"]
+    assert article["title"] == "昆山开发区前三季度工业投资同比增长15.2%"
+    assert "开发区完成工业投资218亿元" in article["content_text"]
+    assert article["published_at"] == "2026-09-28T00:00:00+08:00"  # the theme's date still read
+    assert crawler.stats.get_value("extract/fallback/content_text") == before["content_text"] + 1
+    assert crawler.stats.get_value("extract/fallback/title") == before["title"] + 1
+    assert crawler.stats.get_value("extract/fallback/published_at", 0) == before["published_at"]
+
+
+def test_known_markup_needs_no_fallback(parsed):
+    for article, _ in parsed.values():
+        assert "layout_fallback" not in article["quality_flags"]

@@ -25,6 +25,7 @@ from kspider.extract.page import as_selector as _sel
 from kspider.extract.page import abs_links, detached_body, finish_body, select
 from kspider.extract.page import first_text as _first_text
 from kspider.extract.page import node_text as _text
+from kspider.extract.result import ArticleResult
 from kspider.extract.text import normalize_text
 
 # Parts of a post page that are never body text, wherever the theme version puts them.
@@ -76,15 +77,20 @@ def parse_listing(page: Union[str, Selector], base_url: str) -> Listing:
 
 @dataclass
 class PostPage:
-    """What a tpure post page holds, before item assembly."""
+    """A parsed tpure post: its fields (an ``ArticleResult`` whose body fields ``finish_post``
+    fills) and the body blocks the caller reads rental ads from before the body is finished."""
 
-    fields: dict[str, Any]
+    result: ArticleResult
     blocks: list[Block]  # body blocks after structural and pattern boilerplate removal
     dropped: list[Block]  # body blocks removed as boilerplate (kept for ad detection)
     raw_body_text: str  # the whole div.single text, inserted blocks included
-    canonical: Optional[str] = None
     body: Any = None  # lxml element of the body, non-body parts removed
     all_blocks: list[Block] = field(default_factory=list)  # every body block, in page order
+    head_title: Optional[str] = None  # the post title part of <title>, for when no h1 is found
+
+    @property
+    def canonical(self) -> Optional[str]:
+        return self.result.canonical
 
 
 def _info(sel: Selector) -> dict[str, Any]:
@@ -180,16 +186,19 @@ def _caption_after(body: Any, image_url: str, base_url: str, kept: set[str]) -> 
     return None
 
 
-def finish_post(post: PostPage, url: str, removed_texts: Iterable[str] = ()) -> dict[str, Any]:
-    """content_text, content_html and images of a parsed post (``page.finish_body``), with image
-    captions read from the line under the image when the alt text was not one."""
+def finish_post(post: PostPage, url: str, removed_texts: Iterable[str] = ()) -> ArticleResult:
+    """The post's ``ArticleResult`` with its body: content_text, content_html and images
+    (``page.finish_body``) minus ``removed_texts`` (e.g. inline ads the caller turned into ads),
+    image captions read from the line under the image when the alt text was not one."""
     out = finish_body(post, url, removed_texts)
     if post.body is not None:
         kept = set(out["content_text"].split("\n"))
         for image in out["images"]:
             if image.get("caption") is None:
                 image["caption"] = _caption_after(post.body, image["url"], url, kept)
-    return out
+    result = post.result
+    result.content_text, result.content_html, result.images = out["content_text"], out["content_html"], out["images"]
+    return result
 
 
 def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "Asia/Shanghai",
@@ -199,8 +208,6 @@ def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "A
     # Queries for the post's own parts run inside div.post: a fraction of the page to search.
     post_node = (select(sel, "div.post") or [sel.root])[0]
     title = _first_text(post_node, "h1") or _first_text(sel, "h1")
-    if not title:
-        title = _split_title(_first_text(sel, "title") or "")[0] or None
     info = _info(post_node) if select(post_node, "div.info") else _info(sel)
     breadcrumbs = _breadcrumbs(sel)
     published = parse_date(info["published_raw"], ref, tz) if info["published_raw"] else None
@@ -208,24 +215,26 @@ def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "A
     body = _body_element(post_node) if select(post_node, "div.single") else _body_element(sel)
     raw_body_text = normalize_text(body.text_content()) if body is not None else ""
     all_blocks = body_blocks(body) if body is not None else []
-    kept = remove_boilerplate(all_blocks, extra_boilerplate, title=title)
+    head_title = _split_title(_first_text(sel, "title") or "")[0] or None
+    kept = remove_boilerplate(all_blocks, extra_boilerplate, title=title or head_title)
     kept_ids = {id(b) for b in kept}
     dropped = [b for b in all_blocks if id(b) not in kept_ids]
 
     canonical = next((link.get("href") for link in select(sel, 'link[rel="canonical"]') if link.get("href")), None)
-    fields: dict[str, Any] = {
-        "title": title,
-        "author": info["author"],
-        "category": info["category"] or (breadcrumbs[-1] if breadcrumbs else None),
-        "breadcrumbs": breadcrumbs,
-        "tags": [t for t in (_text(a) for a in select(sel, "div.tags a")) if t],
-        "published_raw": info["published_raw"],
-        "published_at": published.iso if published else None,
-        "date_precision": published.precision if published else None,
-        "views": info["views"],
-        "comments": info["comments"],
-        "site_name": _site_name(sel),
-        "related_urls": _abs_links(sel, "div.relate a, div.relatelist a, div.relatecon a", url),
-    }
-    return PostPage(fields=fields, blocks=kept, dropped=dropped, raw_body_text=raw_body_text,
-                    canonical=canonical, body=body, all_blocks=all_blocks)
+    result = ArticleResult(
+        title=title,
+        author=info["author"],
+        category=info["category"] or (breadcrumbs[-1] if breadcrumbs else None),
+        breadcrumbs=breadcrumbs,
+        tags=[t for t in (_text(a) for a in select(sel, "div.tags a")) if t],
+        published_raw=info["published_raw"],
+        published_at=published.iso if published else None,
+        date_precision=published.precision if published else None,
+        views=info["views"],
+        comments=info["comments"],
+        site_name=_site_name(sel),
+        related_urls=_abs_links(sel, "div.relate a, div.relatelist a, div.relatecon a", url),
+        canonical=canonical,
+    )
+    return PostPage(result=result, blocks=kept, dropped=dropped, raw_body_text=raw_body_text,
+                    body=body, all_blocks=all_blocks, head_title=head_title)

@@ -11,7 +11,13 @@ from typing import Any, Iterator
 from scrapy.http import Response
 
 from kspider.extract import tpure
+from kspider.extract.article import extract_article
+from kspider.extract.phones import extract_phones
+from kspider.extract.result import fill_from_generic
 from kspider.spiders.base import AdsMixin, KSpider
+
+# Fields the theme's selectors read and the generic extractor stands in for when they find nothing.
+FALLBACK_FIELDS = ("title", "published_at", "content_text")
 
 
 class ZblogTpureSpider(AdsMixin, KSpider):
@@ -74,20 +80,24 @@ class ZblogTpureSpider(AdsMixin, KSpider):
                 yield from self.parse_listing(response)
             return
         site = self.site_for(response.url)
-        post = tpure.parse_post(
-            response.text, response.url, self.ref_date(response),
-            tz=site.tz if site else "Asia/Shanghai",
-            extra_boilerplate=site.boilerplate if site else (),
-        )
+        tz = site.tz if site else "Asia/Shanghai"
+        ref = self.ref_date(response)
+        post = tpure.parse_post(response.selector, response.url, ref, tz=tz,
+                                extra_boilerplate=site.boilerplate if site else ())
         ads, removed = self.ads_for_post(
-            response, post.fields.get("title"), [b.text for b in post.all_blocks], post.fields.get("published_at"),
-            kept_texts=[b.text for b in post.blocks],
+            response, post.result.title or post.head_title, [b.text for b in post.all_blocks],
+            post.result.published_at, kept_texts=[b.text for b in post.blocks],
         )
-        body = tpure.finish_post(post, response.url, removed)
-        fields = dict(post.fields, **body)
+        result = tpure.finish_post(post, response.url, removed)
+        # What the theme's selectors missed (another theme version, a changed template) comes from
+        # the generic extractor, flagged layout_fallback and counted extract/fallback/<field>.
+        result = fill_from_generic(result, lambda: extract_article(response.selector, response.url, ref, tz),
+                                   watched=FALLBACK_FIELDS)
+        if not result.title and post.head_title:
+            result.title = post.head_title
+        self.report_fallbacks(response, result)
+        fields = result.item_fields()
         # Contact numbers anywhere in the body, inserted blocks included: what the page offers to call.
-        from kspider.extract.phones import extract_phones
-
-        fields["phones"] = extract_phones(post.raw_body_text)
-        yield self.make_article(response, fields, canonical=post.canonical)
+        fields["phones"] = extract_phones(post.raw_body_text or fields["content_text"])
+        yield self.make_article(response, fields, canonical=result.canonical)
         yield from ads
