@@ -50,6 +50,7 @@ _PAGER_TEXT = re.compile(
     r"first|last|[<>«»›‹]+|&[lg]t;)\s*[<>«»›‹]*$",
     re.I,
 )
+_DATE = re.compile(r"(?:19|20)\d\d[-/.年]\s*\d{1,2}[-/.月]\s*\d{1,2}|(?<!\d)\d{1,2}[-/月]\d{1,2}(?:日|(?!\d))|\d+\s*(?:分钟|小时|天)前")
 _PAGER_HINT = re.compile(r"pag|pager|pages|pagelist|page-numbers|nav-links|fenye|pagination", re.I)
 _SIDE_HINT = re.compile(r"side|aside|right|hot|rank|top10|related|relate|recommend|tuijian|widget|footer|friend|"
                         r"links?$|comment|xgyd|xiangguan|remen|paihang", re.I)
@@ -65,6 +66,7 @@ class LinkGroup:
     anchors: list[Any]  # the headline anchor of each member, in page order
     text_len: int  # characters of headline text
     side: bool  # inside a sidebar-like container
+    dated: bool = False  # most members show a date (news lists do, hot lists rarely)
 
 
 @dataclass
@@ -104,10 +106,11 @@ def _sig(el: Any) -> str:
 
 @lru_cache(maxsize=4096)
 def _sig_of(tag: str, cls: str) -> str:
-    cls = " ".join(sorted(cls.split()))
-    # Numbered classes (post-123, item1) still name one kind of element.
-    cls = re.sub(r"[-_]?\d+", "", cls)
-    return f"{tag}.{cls}" if cls else tag
+    # The first class names the kind (WordPress adds per-post classes after it); numbered
+    # classes (post-123, item1) still name one kind of element.
+    first = cls.split()[0] if cls.split() else ""
+    first = re.sub(r"[-_]?\d+", "", first)
+    return f"{tag}.{first}" if first else tag
 
 
 def anchor_text(a: Any) -> str:
@@ -192,7 +195,7 @@ def headline_groups(root: etree._Element, base_url: str,
                         key = _sig(sib)
                         counts[key] = counts.get(key, 0) + 1
                 sibling_counts[parent] = counts
-            if counts.get(_sig(node), 0) >= MIN_GROUP:
+            if counts.get(_sig(node), 0) >= 2:
                 member = node
                 break
             node = parent
@@ -210,23 +213,32 @@ def headline_groups(root: etree._Element, base_url: str,
             best = members.get(member)
             if best is None or len(texts[a]) > len(texts[best]):
                 members[member] = a
-        if len(members) < MIN_GROUP:
+        if len(members) < 2:
             continue
         anchors = list(members.values())
+        dated = sum(1 for m in members if _DATE.search(normalize_text(" ".join(m.itertext()))))
         groups.append(LinkGroup(
             path=_path(parent) + "/" + sig, parent=parent, members=list(members), anchors=anchors,
             text_len=sum(len(texts[a]) for a in anchors),
-            side=_is_side(parent),
+            side=_is_side(parent), dated=dated * 2 >= len(members),
         ))
     return groups
 
 
 def main_groups(groups: list[LinkGroup]) -> list[LinkGroup]:
-    """The main list: the group with the most headline text (sidebars only when nothing else),
-    and the groups built like it."""
+    """The main list: outside sidebars when there is such a group, a dated list (news lists
+    show dates, hot and ranking lists rarely) before an undated one, MIN_GROUP members or more
+    when there is such a group (the last page of a channel may list only two); of those the
+    group with the most headline text, and the groups built like it."""
     if not groups:
         return []
-    pool = [g for g in groups if not g.side] or groups
+    outside = [g for g in groups if not g.side]
+    pool = ([g for g in outside if g.dated]
+            or [g for g in outside if len(g.members) >= MIN_GROUP]
+            or outside
+            or [g for g in groups if len(g.members) >= MIN_GROUP])
+    if not pool:
+        return []
     best = max(pool, key=lambda g: g.text_len)
     return [g for g in pool if g is best or g.path == best.path]
 
@@ -252,9 +264,11 @@ def _pager_links(anchors: list[tuple[Any, str]], base_url: str) -> tuple[list[st
                             if anchor_text(x).strip("[]").isdigit()]
                 if len(siblings) < 2:
                     continue
+        if url == own:
+            continue  # the current page (a last page's 下一页 may point to itself)
         if next_url is None and (rel == "next" or _NEXT.match(text)):
             next_url = url
-        if url != own and url not in pages:
+        if url not in pages:
             pages.append(url)
     return pages, next_url
 
@@ -275,8 +289,9 @@ def _channel_menu(anchors: list[tuple[Any, str]], base_url: str, exclude: set[st
         parent = node.getparent() if node is not None else None
         if parent is None:
             continue
-        sig = _sig(node)
-        if sum(1 for sib in parent if _tag(sib) and _sig(sib) == sig) < MIN_GROUP:
+        # By tag alone: the current channel's item carries a class of its own.
+        tag = _tag(node)
+        if sum(1 for sib in parent if _tag(sib) == tag) < MIN_GROUP:
             continue
         seen.add(url)
         out.append((text, url))

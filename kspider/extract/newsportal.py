@@ -52,7 +52,7 @@ DEFAULT_LAYOUT: dict[str, tuple[str, ...]] = {
     "non_body": ("script", "style", "noscript", "form", "iframe", "ins", "div.ad", "div[class^=ad-]",
                  "div.share-bar", "div.bdsharebuttonbox", "div.news-nav", "div.handle", "div.context",
                  "div.mianze", "div.editor", "section.comments", "section.newsletter", "aside"),
-    "category": ("div.meta span.category", "span.category"),
+    "category": ("div.meta span.category", "span.category", "span.cat-links a", "a[rel~=category]"),
     "breadcrumb": ("div.breadcrumb a", "div.place a", "div.position a", "div.crumbs a", "nav.breadcrumb a",
                    "div.location a", "div.weizhi a", "div.site-path a", "div.pos a"),
     "nav_links": ("div.news-nav a", "div.handle div.context a", "div.context a"),
@@ -69,6 +69,8 @@ FIELD_ROLES: dict[str, tuple[str, ...]] = {
     "editor": ("meta",),
     "views": ("meta",),
 }
+# Roles whose selectors are meant for inside the hinted article region.
+_REGION_ROLES = ("title", "date", "meta", "body", "category")
 # Byline fields: settled by a found meta line, even when it leaves them empty (来源: with no value).
 _BYLINE = ("source_name", "author", "editor", "views")
 
@@ -80,7 +82,7 @@ _LABELS: dict[str, str] = {
     "责任编辑": "editor", "責任編輯": "editor", "编辑": "meta_editor", "編輯": "meta_editor",
     "来源": "source_name", "來源": "source_name", "作者": "author", "记者": "author", "記者": "author",
     "浏览量": "views", "瀏覽量": "views", "浏览": "views", "瀏覽": "views", "阅读": "views", "閱讀": "views",
-    "点击": "views", "點擊": "views", "发布时间": "date", "發佈時間": "date", "發布時間": "date", "时间": "date",
+    "点击": "views", "點擊": "views", "评论": "comments", "評論": "comments", "发布时间": "date", "發佈時間": "date", "發布時間": "date", "时间": "date",
     "時間": "date", "日期": "date",
 }
 # Longest label first, so 责任编辑 is one label and not 编辑 after 责任. A colon, or a number
@@ -89,6 +91,8 @@ _LABEL_RE = re.compile("(" + "|".join(sorted(map(re.escape, _LABELS), key=len, r
 _EDITOR_LINE = re.compile(r"[【\[]\s*[责責]任[编編][辑輯]\s*[:：]\s*([^】\]]+?)\s*[】\]]")
 _SOURCE_URL_LINE = re.compile(r"(?:原文|来源|來源)(?:地址|链接|鏈接|網址|网址)\s*[:：]\s*(https?://[^\s<>\"'，。]+)")
 _NEXT_TEXT = re.compile(r"^(?:下一?[页頁]|下页|next|›|»|>|&gt;)", re.I)
+_RELATED_HEADING = re.compile(r"^(?:相关|相關|相关文章|相關文章|相关阅读|相關閱讀|相关推荐|相關推薦|Related(?: posts| articles)?)\s*[:：]?$",
+                              re.I)
 _HOME_CRUMBS = {"首页", "首頁", "home", "主页", "主頁", "正文", "正文内容"}
 
 
@@ -135,6 +139,7 @@ class MetaLine:
     meta_editor: Optional[str] = None  # 编辑 on the meta line (may name an outlet, not a person)
     editor: Optional[str] = None  # 责任编辑
     views: Optional[int] = None
+    comments: Optional[int] = None
 
 
 def parse_meta_line(text: Optional[str]) -> MetaLine:
@@ -160,6 +165,7 @@ def parse_meta_line(text: Optional[str]) -> MetaLine:
     out.meta_editor = values.get("meta_editor") or None
     out.editor = values.get("editor") or None
     out.views = parse_count(values["views"]) if values.get("views") else None
+    out.comments = parse_count(values["comments"]) if values.get("comments") else None
     return out
 
 
@@ -344,6 +350,22 @@ def _page_meta_line(page: Union[str, Selector], title: Optional[str], ref: datet
     return meta
 
 
+_MACHINE_TIME = ('meta[property="article:published_time"]::attr(content)',
+                 'meta[itemprop="datePublished"]::attr(content)', "time[datetime]::attr(datetime)")
+
+
+def _machine_time(sel: Selector, ref: datetime, tz: str) -> Optional[Any]:
+    """The publication time the page's markup states (article:published_time, datePublished,
+    the first ``<time datetime>``), when it has a time of day."""
+    for css in _MACHINE_TIME:
+        value = (sel.css(css).get() or "").strip()
+        if value and "T" in value:
+            parsed = parse_date(value, ref, tz)
+            if parsed.iso and parsed.precision in ("second", "minute"):
+                return parsed
+    return None
+
+
 def generic_article(page: Union[str, Selector], url: str, ref: datetime, tz: str = "Asia/Shanghai",
                     extra_boilerplate: Iterable[str] = ()) -> ArticleResult:
     """The generic extractor's reading of a news page, with the news-portal know-how on top:
@@ -352,8 +374,17 @@ def generic_article(page: Union[str, Selector], url: str, ref: datetime, tz: str
     from kspider.extract.article import extract_article
 
     result = extract_article(page, url, ref, tz)
+    if result.date_precision == "day" and result.published_at:
+        exact = _machine_time(as_selector(page), ref, tz)
+        if exact is not None and exact.iso[:10] == result.published_at[:10]:
+            # The page shows the day; its markup has the time of that same day.
+            result.published_at, result.date_precision = exact.iso, exact.precision
     lines = [line for line in result.content_text.split("\n") if line]
     headline = [lines.pop(0)] if lines and result.title and lines[0] == result.title else []
+    # A bare "related" heading closing the body is the heading of an empty related-posts box
+    # (filled by JavaScript), not article text.
+    if lines and _RELATED_HEADING.match(lines[-1]):
+        headline.append(lines.pop())
     index, meta = _meta_line_of(lines, ref, tz)
     meta_text = lines.pop(index) if meta is not None else None
     if meta is not None:
@@ -410,25 +441,32 @@ def parse_article(page: Union[str, Selector], url: str, ref: datetime, tz: str =
     ``fallback_fields`` names the hinted parts that were missing (see module doc).
     """
     sel = as_selector(page)
-    own = layout or {}
-    region = _first_match(sel, layout, "article") if own.get("article") else None
+    hints = dict(layout or {})
+    hinted_roles = {role for role, selectors in hints.items() if selectors}
+    region = _first_match(sel, hints, "article") if hints.get("article") else None
+    if region is None and hints.get("article"):
+        # The hinted article region is not on the page: this is not the hinted layout, and
+        # selectors meant for inside that region would match anything of the same name
+        # elsewhere (a header's div.content). Those parts come from the generic extractor.
+        for role in _REGION_ROLES:
+            hints.pop(role, None)
     region = region if region is not None else sel
-    meta_node = _first_match(region, layout, "meta") if own.get("meta") else None
+    meta_node = _first_match(region, hints, "meta") if hints.get("meta") else None
     meta = parse_meta_line(node_text(meta_node) if meta_node is not None else None)
-    date_text = (_role_text(region, layout, "date") if own.get("date") else None) or meta.date_text
+    date_text = (_role_text(region, hints, "date") if hints.get("date") else None) or meta.date_text
     published = parse_date(date_text, ref, tz) if date_text else None
     if published is not None and published.iso is None and meta.date_text and meta.date_text != date_text:
         published = parse_date(meta.date_text, ref, tz)
 
     # Labelled lines may sit in the body (原文地址) or after it (【责任编辑】): read the whole region.
     labelled = labelled_lines(b.text for b in body_blocks(region))
-    breadcrumbs = _breadcrumbs(sel, layout)
+    breadcrumbs = _breadcrumbs(sel, hints)
     result = ArticleResult(
-        title=_title(sel, region, layout),
+        title=_title(sel, region, hints),
         author=meta.author,
         # 责任编辑 names the editor; the meta line's 编辑 only when there is none.
         editor=labelled["editor"] or meta.editor or meta.meta_editor,
-        category=_role_text(region, layout, "category") or (breadcrumbs[-1] if breadcrumbs else None),
+        category=_role_text(region, hints, "category") or (breadcrumbs[-1] if breadcrumbs else None),
         breadcrumbs=breadcrumbs,
         published_raw=(published.raw if published and published.iso else date_text) or None,
         published_at=published.iso if published else None,
@@ -442,12 +480,11 @@ def parse_article(page: Union[str, Selector], url: str, ref: datetime, tz: str =
     if result.published_at is None:
         # An unreadable date text is no date: the generic reading replaces all three forms.
         result.published_raw = result.date_precision = None
-    body = _hinted_body(region, layout, url, extra_boilerplate)
+    body = _hinted_body(region, hints, url, extra_boilerplate)
     if body is not None and body["content_text"]:
         result.content_text, result.content_html, result.images = (
             body["content_text"], body["content_html"], body["images"])
 
-    hinted_roles = {role for role, selectors in own.items() if selectors}
     watched: list[str] = []
     silent: list[str] = []
     for name, roles in FIELD_ROLES.items():

@@ -24,7 +24,7 @@ from typing import Any, Optional, Union
 from lxml import etree
 from parsel import Selector
 
-from kspider.extract.listing import ListingLinks, as_root, find_links, main_groups
+from kspider.extract.listing import MIN_GROUP, ListingLinks, as_root, find_links, main_groups
 
 ARTICLE, LISTING, OTHER = "article", "listing", "other"
 
@@ -143,6 +143,8 @@ def classify_page(page: Union[str, bytes, Selector, Any], url: str, prior: Optio
     listing = find_links(root, url)
     excluded: set[Any] = set()
     for group in listing.groups:
+        if len(group.members) < MIN_GROUP:
+            continue  # a pair of blocks with links (an article and its related box) is no list
         for member in group.members:
             excluded.update(member.iter())
     body_chars, body_punct = _body_block(root, excluded)
@@ -152,10 +154,12 @@ def classify_page(page: Union[str, bytes, Selector, Any], url: str, prior: Optio
     clear_article = body_chars >= CLEAR_ARTICLE_CHARS and body_punct >= 4
     some_article = body_chars >= SHORT_ARTICLE_CHARS and body_punct >= 2
     # A short list with a pager is a listing too (the last page of a channel).
-    clear_listing = links >= CLEAR_LISTING_LINKS or (links >= 3 and bool(listing.page_urls))
+    clear_listing = links >= CLEAR_LISTING_LINKS or (links >= 2 and bool(listing.page_urls) and not some_article)
 
     if clear_article and (body_chars * 5 >= list_chars * 3 or meta or prior == ARTICLE):
         kind = ARTICLE
+    elif body_chars >= 150 and body_punct >= 4 and body_chars * 2 >= list_chars * 3:
+        kind = ARTICLE  # a short article beside a short related list
     elif some_article and (meta or prior == ARTICLE):
         kind = ARTICLE
     elif clear_listing:

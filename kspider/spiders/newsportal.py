@@ -87,17 +87,19 @@ class NewsPortalSpider(KSpider):
             yield from self.parse_article(response)
         elif page.kind == LISTING:
             response.meta["no_item_reason"] = "listing_page"  # a listing yields requests, not articles
-            yield from self.parse_listing(response, page.listing)
+            # The links the classification found, so parse_listing does not look for them again.
+            response.meta["generic_links"] = page.listing
+            yield from self.parse_listing(response)
         else:
             response.meta["no_item_reason"] = "not_an_article"
             self.logger.info("neither article nor listing, not parsed: %s", response.url)
 
     # --- listings ------------------------------------------------------------
-    def parse_listing(self, response: Response, found: Any = None) -> Iterator[Any]:
+    def parse_listing(self, response: Response) -> Iterator[Any]:
         site = self._site(response)
         listing = newsportal.parse_listing(
             response.selector, response.url, site.layout if site else None,
-            channels=site.channels if site else (), found=found)
+            channels=site.channels if site else (), found=response.meta.pop("generic_links", None))
         for role in listing.fallback_fields:
             self.crawler.stats.inc_value(f"extract/fallback/{role}")
             self.logger.warning("layout fallback: %s of %s found by the generic link finder (the site's "

@@ -1,0 +1,113 @@
+"""Spider `jssuxun` on a rendering of the site it was never built for: fixtures/jssuxun-alt (PHPCMS V9).
+
+Other URL scheme (``index.php?m=content&c=index&a=lists&catid=12``), other
+class names, the meta line inside the ``<h1>``, GBK. The registry's layout
+hints match none of the content parts: the spider must accept the start URL,
+classify pages by content, find the list and the pager without selectors, and
+read every article through the generic extractor, flagging and counting each
+fallback. One real replay crawl in a subprocess (sockets forbidden), every
+stored field against the hand-written expected.json.
+"""
+from __future__ import annotations
+
+import json
+
+import opencc
+import pytest
+
+from kspider.extract import newsportal
+from kspider.extract.dates import http_date
+from kspider.extract.pagekind import ARTICLE, LISTING, classify_page
+from kspider.sites import site_for_host
+from tests.support.expected import assert_fields
+from tests.test_xinjiapo import ROOT, fixture_response, replay_crawl
+
+SET = ROOT / "fixtures" / "jssuxun-alt"
+EXPECTED = json.loads((SET / "expected.json").read_text(encoding="utf-8"))
+SITE = site_for_host(EXPECTED["site"])
+ARTICLES = {a["url"]: a for a in EXPECTED["articles"]}
+LISTING_URL = "http://www.jssuxun.example/index.php?m=content&c=index&a=lists&catid=12"
+FIELDS = ("canonical_url", "site", "site_name", "title", "published_raw", "published_at", "date_precision", "category",
+          "author", "editor", "source_name", "source_url", "views", "lang", "content_text", "content_text_hans", "images")
+# Furniture of these pages: the h1's meta line, the 責任編輯 line, PHPCMS boxes, sidebar and footer.
+FURNITURE = ("來源：", "評論：", "點擊：", "責任編輯", "相關閱讀", "相關熱詞", "上一篇", "下一篇", "排行", "Powered", "PHPCMS",
+             "ICP", "版權所有", "關注民生")
+
+
+def test_no_layout_hint_matches_these_pages():
+    from parsel import Selector
+
+    page = fixture_response(SET, next(iter(ARTICLES))).text
+    sel = Selector(text=page)
+    for role in ("article", "title", "date", "meta"):
+        assert not any(sel.css(css) for css in SITE.layout[role]), role
+    # The body hint (div.content) matches the header's announcement box: outside the hinted
+    # article region it must not be taken for the body.
+    assert sel.css(SITE.layout["body"][0])
+    listing = Selector(text=fixture_response(SET, LISTING_URL).text)
+    assert not any(listing.css(css) for css in SITE.layout["listing_links"] + SITE.layout["channel_links"])
+
+
+@pytest.mark.parametrize("url", sorted(ARTICLES) + [LISTING_URL, LISTING_URL + "&page=2", "http://www.jssuxun.example/"])
+def test_pages_classified_by_content_without_a_prior(url):
+    page = classify_page(fixture_response(SET, url).selector, url)
+    assert page.kind == (ARTICLE if url in ARTICLES else LISTING)
+
+
+@pytest.mark.parametrize("listing", EXPECTED["listings"], ids=lambda x: x["url"][-20:])
+def test_listing_links_found_without_selectors(listing):
+    got = newsportal.parse_listing(fixture_response(SET, listing["url"]).text, listing["url"], SITE.layout,
+                                   channels=SITE.channels)
+    assert got.article_urls == listing["article_urls"]
+    assert got.next_page_url == listing["next_page_url"]
+    # The channel filter of the registry still applies: 蘇州新聞 only, none of the other channels
+    # (on page 2 its link is the pager's page 1 too).
+    assert set(got.channel_urls) <= {LISTING_URL} and LISTING_URL in got.channel_urls + got.page_urls
+    assert {"listing_links", "page_links"} <= set(got.fallback_fields)
+
+
+@pytest.mark.parametrize("url", sorted(ARTICLES))
+def test_parser_falls_back_and_says_so(url):
+    response = fixture_response(SET, url)
+    got = newsportal.parse_article(response.selector, url, http_date(response.headers["Date"]), SITE.tz, SITE.layout,
+                                   SITE.boilerplate)
+    assert "layout_fallback" in got.quality_flags
+    assert {"title", "published_at", "content_text", "source_name"} <= set(got.fallback_fields)
+    assert got.published_at == ARTICLES[url]["published_at"]
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory):
+    return replay_crawl("jssuxun", SET, tmp_path_factory.mktemp("jssuxun_alt"), ["-a", f"urls={LISTING_URL}"])
+
+
+def test_crawl_accepts_the_unknown_start_url_and_stores_every_article(crawl):
+    assert "is not a page of spider" not in crawl["log"]
+    assert "route/bad_start_url" not in crawl["stats"]
+    assert set(crawl["items"]) == set(ARTICLES)
+    assert crawl["count"] == len(ARTICLES) == 6
+    assert crawl["attempts"] == ""
+    # robots.txt, the listing and its page 2, six articles: nothing else fetched (no other channel, no home).
+    assert crawl["stats"]["replay/hit"] == 9
+    assert "replay/miss" not in crawl["stats"]
+    assert crawl["stats"]["page_kind/article"] == 6 and crawl["stats"]["page_kind/listing"] == 2
+
+
+def test_crawl_items_match_expected(crawl):
+    for url, item in crawl["items"].items():
+        want = ARTICLES[url]
+        assert_fields(item, want, FIELDS)
+        assert item["content_text_hans"] == opencc.OpenCC("t2s").convert(item["content_text"])
+        assert "layout_fallback" in item["quality_flags"]
+        assert ("pinyin_stripped" in item["quality_flags"]) is ("pinyin_stripped" in want["quality_flags"])
+        for word in FURNITURE:
+            assert word not in item["content_text"], (url, word)
+
+
+def test_crawl_counts_and_logs_every_fallback(crawl):
+    stats = crawl["stats"]
+    for field in ("title", "published_at", "content_text", "source_name"):
+        assert stats[f"extract/fallback/{field}"] == 6, field
+    assert stats["extract/fallback/listing_links"] == 2
+    some = next(iter(ARTICLES))
+    assert f"layout fallback: content_text of {some} read by the generic extractor" in crawl["log"]
