@@ -10,7 +10,7 @@ setup(
     name="kspider",
     version="1.0",
     packages=find_namespace_packages(include=["kspider", "kspider.*"]),
-    package_data={"kspider": ["extract/data/*.json"]},
+    package_data={"kspider": ["extract/data/*.json", "templates/*.html"]},
     include_package_data=True,
     entry_points={"scrapy": ["settings = kspider.settings"]},
     zip_safe=False,

@@ -127,6 +127,12 @@ EXTENSIONS = {
     "kspider.extensions.StatsFile": 900,
 }
 STATS_FILE = _env("STATS_FILE")
+# The HTML run report of each crawl (kspider/report.py): <RUN_REPORT_DIR>/<spider>-<UTC time>.html,
+# latest.html and <spider>-latest.html pointing at the newest, and history.json (the charts' run history).
+RUN_REPORT = _env("RUN_REPORT", _ON_BY_DEFAULT).lower() in ("1", "true", "yes")
+RUN_REPORT_DIR = _env("RUN_REPORT_DIR", ".kspider/reports")
+# After the monitors (500) and the exit status (800), so the report shows their outcome.
+EXTENSIONS["kspider.report.RunReport"] = 850
 
 # === Operations (issue 10: incremental crawls, resumable jobs, monitoring) ===
 # Owned by the operations work; see docs/OPERATING.md. Every value here is also
