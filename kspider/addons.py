@@ -41,15 +41,14 @@ class RedisMode:
         url = settings.get("REDIS_URL") or os.environ.get("REDIS_URL", "")
         if not url:
             return
+        from kspider.distributed import FrontierMiddleware, SharedDupeFilter, SharedScheduler, StoreWriteLock
+
         settings.set("REDIS_URL", url, priority=REDIS_PRIORITY)
-        settings.set("SCHEDULER", "kspider.distributed.SharedScheduler", priority=REDIS_PRIORITY)
-        settings.set("DUPEFILTER_CLASS", "kspider.distributed.SharedDupeFilter", priority=REDIS_PRIORITY)
+        settings.set("SCHEDULER", SharedScheduler, priority=REDIS_PRIORITY)
+        settings.set("DUPEFILTER_CLASS", SharedDupeFilter, priority=REDIS_PRIORITY)
         # The shared scheduler keeps the run's keys until its last worker finishes (never per worker).
         settings.set("SCHEDULER_PERSIST", True, priority=REDIS_PRIORITY)
         # Outermost spider middleware: it sees the callback output after every other middleware.
-        settings["SPIDER_MIDDLEWARES"]["kspider.distributed.FrontierMiddleware"] = 1
-        pipelines = settings["ITEM_PIPELINES"]
-        order = pipelines.get("kspider.pipelines.store.StorePipeline")
-        if order is not None:
-            pipelines["kspider.pipelines.store.StorePipeline"] = None
-            pipelines["kspider.distributed.LockedStorePipeline"] = order
+        settings["SPIDER_MIDDLEWARES"][FrontierMiddleware] = 1
+        # The crawl's store takes the workers' shared write lock (the store pipeline is unchanged).
+        settings["EXTENSIONS"][StoreWriteLock] = 0

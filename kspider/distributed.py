@@ -36,10 +36,11 @@ what a multi-worker crawl needs on top of it:
   it joins or resumes. A worker that goes idle while a live peer has requests
   in flight waits (the peer may yield more). The last worker to finish deletes
   the run's keys.
-- **Store writes of one crawl are serialized** (``LockedStorePipeline``): the
-  store decides a batch (dedupe, near-duplicate groups, versions) from what it
-  read before writing, so two workers flushing at once could each miss the
-  other's copy of an article (see docs/SCALING.md, "store-side race").
+- **Store writes of one crawl are serialized**: ``StoreWriteLock`` gives the
+  crawl's store a Redis lock shared by the workers, held around each batch's
+  read-decide-write step; the store decides a batch (dedupe, near-duplicate
+  groups, versions) from what it read before writing, so two workers flushing
+  at once could each miss the other's copy of an article (docs/STORE.md).
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ import re
 import socket
 import uuid
 from contextlib import contextmanager
-from typing import Any, AsyncIterator, Iterable, Iterator, Optional
+from typing import Any, AsyncIterator, Callable, ContextManager, Iterable, Iterator, Optional
 
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
@@ -59,6 +60,7 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
 from kspider.pipelines.store import StorePipeline
+from kspider.store import Store, for_crawler
 
 logger = logging.getLogger(__name__)
 
@@ -376,36 +378,40 @@ class FrontierMiddleware:
             self._end(scheduler, field, done)
 
 
-class LockedStorePipeline(StorePipeline):
-    """StorePipeline whose batch writes hold a Redis lock shared by the crawl's workers.
+def store_lock(settings: Any, spider_name: str) -> Callable[[], ContextManager[Any]]:
+    """The crawl's store lock: a Redis lock per spider, held around each store batch by every worker."""
+    server = redis_client(settings)
+    key = STORE_LOCK_KEY % {"spider": spider_name}
+    return lambda: server.lock(key, timeout=LOCK_TIMEOUT_S, sleep=0.01)
+
+
+class StoreWriteLock:
+    """Crawler component (an extension): gives the crawl's store the workers' shared write lock.
 
     A batch's decisions (exact and near duplicates, versions, seen times) come
     from what the store held when the batch read it; the lock makes each
     read-decide-write step of one worker atomic with respect to the others.
+    Built with the crawler, so index creation and spill recovery at open hold it too.
     """
 
-    def __init__(self, settings: Any, stats: Any = None):
-        super().__init__(settings, stats)
-        self.server: Any = None
-        self.lock_key = ""
+    def __init__(self, crawler: Any):
+        spider_name = getattr(crawler.spidercls, "name", None) or "spider"
+        for_crawler(crawler).use_write_lock(store_lock(crawler.settings, spider_name))
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "StoreWriteLock":
+        return cls(crawler)
+
+
+class LockedStorePipeline(StorePipeline):
+    """StorePipeline whose store holds the crawl's Redis write lock (for a pipeline built without
+    a crawler; a crawl in distributed mode gets the lock from ``StoreWriteLock``)."""
+
+    def _open_store(self) -> Store:
+        store = super()._open_store()
+        store.use_write_lock(store_lock(self.settings, getattr(self.spider, "name", None) or "spider"))
+        return store
 
     def open_spider(self, spider: Any = None) -> None:
-        self.server = redis_client(self.settings)
-        self.lock_key = STORE_LOCK_KEY % {"spider": getattr(spider, "name", "spider")}
-        # Index creation and spill recovery write too.
-        with self._lock():
-            super().open_spider(spider)
-        store = self.store
-        if store is not None:
-            write_items = store.write_items
-
-            def locked_write_items(items: Iterable[Any]) -> bool:
-                with self._lock():
-                    return write_items(items)
-
-            store.write_items = locked_write_items  # type: ignore[method-assign]
-
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        with self.server.lock(self.lock_key, timeout=LOCK_TIMEOUT_S, sleep=0.01):
-            yield
+        self.spider = spider
+        super().open_spider(spider)

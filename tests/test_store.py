@@ -21,7 +21,7 @@ from scrapy.utils.test import get_crawler
 from kspider.extract.ids import text_fingerprint, url_fingerprint
 from kspider.items import Article, RentalAd
 from kspider.pipelines.store import StorePipeline
-from kspider.store import open_store
+from kspider.store import for_crawler, open_store
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -74,6 +74,7 @@ def crawl(settings: dict[str, Any], items: Iterable[Any], batch_size: int = 100)
     for item in items:
         assert pipeline.process_item(item) is item
     pipeline.close_spider()
+    for_crawler(crawler).close()  # as the engine does when it stops
     return crawler.stats.get_stats()
 
 
@@ -241,8 +242,12 @@ def test_server_going_away_mid_crawl_spills_and_recovers(jongodb_factory: Any, t
     pipeline.close_spider()
     stats = crawler.stats.get_stats()
     assert stats["store/inserted"] == 2
-    assert stats["store/spilled"] == 6  # 3 items, then again by the failed recovery at close
-    assert stats["store/write_errors"] == 3  # 2 batches, then the first batch of the recovery at close
+    # The second batch fails and marks the store down: the third is spilled without trying the
+    # store, and no recovery is tried at close while it is down. Each item is spilled once.
+    assert stats["store/spilled"] == 3
+    assert stats["store/write_errors"] == 1
+    assert (stats["store/down"], stats["store/failed_calls"]) == (1, 1)
+    assert (stats["store/spilled_items"], stats["store/unreachable"]) == (3, 1)
     spill_lines = [json.loads(line) for f in sorted((tmp_path / "spill").glob("spill-*.jsonl")) for line in f.read_text().splitlines()]
     assert sorted(line["doc"]["_id"] for line in spill_lines) == sorted(
         [url_fingerprint(URL_B), url_fingerprint(URL_C), text_fingerprint(AD_TEXT)])
@@ -268,9 +273,13 @@ def test_unreachable_store_at_open_spills_everything(tmp_path: Path) -> None:
     closed_port.close()  # nothing listens there
     settings = {"MONGO_URI": f"mongodb://127.0.0.1:{port}", "MONGO_TIMEOUT_MS": 200, "SPILL_DIR": str(tmp_path / "spill")}
     stats = crawl(settings, [article(URL_A, KUNSHAN_TEXT), rental_ad(URL_A)])
-    assert stats["store/index_errors"] == 3  # at open, at the batch, at the recovery at close
-    assert stats["store/write_errors"] == 2
-    assert stats["store/spilled"] == 4  # 2 items, spilled again by the failed recovery at close
+    # Index creation at open fails and marks the store down: one call waits out the timeout;
+    # the batch is spilled at once and no recovery is tried at close.
+    assert stats["store/index_errors"] == 1
+    assert (stats["store/down"], stats["store/failed_calls"], stats["store/timeouts"]) == (1, 1, 1)
+    assert "store/write_errors" not in stats
+    assert stats["store/spilled"] == 2
+    assert (stats["store/spilled_items"], stats["store/unreachable"]) == (2, 1)
     assert "store/inserted" not in stats and "store/recovered" not in stats
 
     # Recovery into the embedded store (another configuration) writes them exactly once.
@@ -366,6 +375,6 @@ def test_seen_times_path_is_probed_once_at_open(store_settings: dict[str, Any], 
         probes = [r.getMessage() for r in caplog.records if "$min/$max" in r.getMessage()]
         assert len(probes) == 1
         assert ("rejects $min/$max" in probes[0]) is bool(jongodb)
-        assert store.db["store_probe"].count_documents({}) == 0
+        assert store.count("store_probe") == 0
     finally:
         store.close()

@@ -4,15 +4,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pymongo import UpdateOne
-from pymongo.errors import DuplicateKeyError
 from pymongo.write_concern import WriteConcern
 
 from kspider.extract.ids import text_fingerprint, url_fingerprint
 from kspider.items import Article, RentalAd
 from kspider.store import neardup
-from kspider.store.core import StoreConfig, item_to_doc, parse_write_concern, sanitize_keys
-from kspider.store.embedded import EmbeddedClient
+from kspider.store.backend import DuplicateKey, Rejected, Update
+from kspider.store.config import StoreConfig
+from kspider.store.documents import item_to_doc, sanitize_keys
+from kspider.store.embedded import EmbeddedBackend
+from kspider.store.mongo import parse_write_concern
 
 PARA = "坐落于昆山市千灯镇的中西产业园和蒙特拉贡产业园,是昆山与西班牙合作的标志性载体。其中,海斯坦普汽车组件、法格锻压机床等20家西班牙企业,已经形成了新能源汽车零配件、智能制造等产业集群,2023年园区销售额突破32亿元,进出口额达1.09亿美元。"
 OTHER = "2021年11月9日下午,昆山市新兴产业发展大会举行。大会期间,总投资达980.6亿元的98个新兴产业项目签约落地,启动实施新兴产业生态联盟计划。"
@@ -54,38 +55,37 @@ def test_signature_round_trips_and_bad_values_give_none() -> None:
     assert neardup.decode_signature(None) is None
 
 
-def test_embedded_collection_upserts_indexes_and_bulk(tmp_path: Path) -> None:
-    col = EmbeddedClient(tmp_path)["kspider"]["rental_ads"]
-    col.create_index([("city", 1), ("price_value", 1)])
-    col.insert_one({"_id": "a", "city": "太仓", "price_value": 0.8, "seen_on": ["u1"]})
-    with pytest.raises(DuplicateKeyError):
-        col.insert_one({"_id": "a"})
-    result = col.bulk_write([
-        UpdateOne({"_id": "a"}, {"$addToSet": {"seen_on": {"$each": ["u1", "u2"]}}, "$inc": {"n": 2}}, upsert=True),
-        UpdateOne({"_id": "b"}, {"$set": {"city": "昆山"}, "$setOnInsert": {"price_value": 1.2}}, upsert=True),
-    ], ordered=False)
-    assert result.bulk_api_result == {"nInserted": 0, "nMatched": 1, "nModified": 1, "nUpserted": 1}
-    assert col.find_one("a") == {"_id": "a", "city": "太仓", "price_value": 0.8, "seen_on": ["u1", "u2"], "n": 2}
-    assert col.find_one({"_id": "b"}) == {"_id": "b", "city": "昆山", "price_value": 1.2}
+def test_embedded_backend_upserts_indexes_and_bulk(tmp_path: Path) -> None:
+    db = EmbeddedBackend(tmp_path)
+    db.create_index("rental_ads", [("city", 1), ("price_value", 1)])
+    assert db.insert_unique("rental_ads", [{"_id": "a", "city": "太仓", "price_value": 0.8, "seen_on": ["u1"]}]) == set()
+    assert db.insert_unique("rental_ads", [{"_id": "a"}]) == {"a"}
+    result = db.bulk_update("rental_ads", [
+        Update({"_id": "a"}, {"$addToSet": {"seen_on": {"$each": ["u1", "u2"]}}, "$inc": {"n": 2}}, upsert=True),
+        Update({"_id": "b"}, {"$set": {"city": "昆山"}, "$setOnInsert": {"price_value": 1.2}}, upsert=True),
+    ])
+    assert result.upserted == {1}
+    assert db.find_in("rental_ads", "_id", ["a"]) == [{"_id": "a", "city": "太仓", "price_value": 0.8, "seen_on": ["u1", "u2"], "n": 2}]
+    assert list(db.find("rental_ads", {"_id": "b"})) == [{"_id": "b", "city": "昆山", "price_value": 1.2}]
     # Index lookups, a range that needs a scan, and an operator the fast path leaves to montydb.
-    assert [d["_id"] for d in col.find({"city": {"$in": ["昆山", "嘉定"]}})] == ["b"]
-    assert col.count_documents({"price_value": {"$gte": 1}}) == 1
-    col.update_one({"_id": "a"}, {"$pull": {"seen_on": "u1"}})
-    assert col.find_one("a")["seen_on"] == ["u2"]
+    assert [d["_id"] for d in db.find_in("rental_ads", "city", ["昆山", "嘉定"])] == ["b"]
+    assert db.count("rental_ads", {"price_value": {"$gte": 1}}) == 1
+    db.update_one("rental_ads", Update({"_id": "a"}, {"$pull": {"seen_on": "u1"}}))
+    assert db.find_in("rental_ads", "_id", ["a"])[0]["seen_on"] == ["u2"]
     # The index follows updates.
-    col.update_one({"_id": "a"}, {"$set": {"city": "嘉定"}})
-    assert sorted(d["_id"] for d in col.find({"city": {"$in": ["昆山", "嘉定"]}})) == ["a", "b"]
-    assert [d["_id"] for d in col.find({}).sort("price_value", -1).limit(1)] == ["b"]
-    assert col.find_one("b", {"city": 1}) == {"_id": "b", "city": "昆山"}
+    db.update_one("rental_ads", Update({"_id": "a"}, {"$set": {"city": "嘉定"}}))
+    assert sorted(d["_id"] for d in db.find("rental_ads", {"city": {"$in": ["昆山", "嘉定"]}})) == ["a", "b"]
+    assert list(db.find("rental_ads", {"_id": "b"}, projection=["city"])) == [{"_id": "b", "city": "昆山"}]
+    assert [("city", 1), ("price_value", 1)] in db.index_keys("rental_ads")
 
 
 def test_embedded_failed_bulk_writes_nothing(tmp_path: Path) -> None:
-    col = EmbeddedClient(tmp_path)["kspider"]["articles"]
-    col.insert_one({"_id": "a", "tags": "not a list"})
-    with pytest.raises(Exception):
-        col.bulk_write([UpdateOne({"_id": "b"}, {"$set": {"x": 1}}, upsert=True),
-                        UpdateOne({"_id": "a"}, {"$addToSet": {"tags": {"$each": ["x"]}}})])
-    assert col.find_one("b") is None and col.estimated_document_count() == 1
+    db = EmbeddedBackend(tmp_path)
+    db.insert_unique("articles", [{"_id": "a", "tags": "not a list"}])
+    with pytest.raises(Rejected):
+        db.bulk_update("articles", [Update({"_id": "b"}, {"$set": {"x": 1}}, upsert=True),
+                                    Update({"_id": "a"}, {"$addToSet": {"tags": {"$each": ["x"]}}})])
+    assert db.find_in("articles", "_id", ["b"]) == [] and db.count("articles") == 1
 
 
 def test_sanitize_keys_removes_dollars_and_dots() -> None:
@@ -125,7 +125,7 @@ def _doc(doc_id: str, text: str, first_seen: str) -> dict:
 
 
 def test_settle_group_gives_both_near_duplicates_the_same_answer() -> None:
-    from kspider.store.core import settle_group
+    from kspider.store.plan import settle_group
 
     edited = PARA.replace("32亿元", "33亿元")
     x, y = _doc("x", PARA, "2026-02-19T08:00:00+00:00"), _doc("y", edited, "2026-02-19T08:00:05+00:00")
@@ -147,32 +147,27 @@ def test_settle_group_gives_both_near_duplicates_the_same_answer() -> None:
 
 
 def test_embedded_min_max_claims_and_upserted_ids(tmp_path: Path) -> None:
-    col = EmbeddedClient(tmp_path)["kspider"]["articles"]
-    col.insert_one({"_id": "a", "first_seen": "2026-02-20T08:00:00+00:00", "last_seen": "2026-02-20T08:00:00+00:00",
-                    "views": 10, "note": None})
-    col.update_one({"_id": "a"}, {"$min": {"first_seen": "2026-02-19T08:00:00+00:00", "views": 12},
-                                  "$max": {"last_seen": "2026-02-19T09:00:00+00:00", "shares": 3}})
-    assert col.find_one("a") == {"_id": "a", "first_seen": "2026-02-19T08:00:00+00:00", "last_seen": "2026-02-20T08:00:00+00:00",
-                                 "views": 10, "note": None, "shares": 3}
+    db = EmbeddedBackend(tmp_path)
+    db.insert_unique("articles", [{"_id": "a", "first_seen": "2026-02-20T08:00:00+00:00",
+                                   "last_seen": "2026-02-20T08:00:00+00:00", "views": 10, "note": None}])
+    db.update_one("articles", Update({"_id": "a"}, {"$min": {"first_seen": "2026-02-19T08:00:00+00:00", "views": 12},
+                                                    "$max": {"last_seen": "2026-02-19T09:00:00+00:00", "shares": 3}}))
+    assert db.find_in("articles", "_id", ["a"])[0] == {
+        "_id": "a", "first_seen": "2026-02-19T08:00:00+00:00", "last_seen": "2026-02-20T08:00:00+00:00",
+        "views": 10, "note": None, "shares": 3}
     # null sorts before strings (MongoDB's type order; montydb's engine decides mixed types).
-    col.update_one({"_id": "a"}, {"$min": {"note": "x"}})
-    assert col.find_one("a")["note"] is None
-    col.update_one({"_id": "a"}, {"$max": {"note": "x"}})
-    assert col.find_one("a")["note"] == "x"
+    db.update_one("articles", Update({"_id": "a"}, {"$min": {"note": "x"}}))
+    assert db.find_in("articles", "_id", ["a"])[0]["note"] is None
+    db.update_one("articles", Update({"_id": "a"}, {"$max": {"note": "x"}}))
+    assert db.find_in("articles", "_id", ["a"])[0]["note"] == "x"
 
-    claims = EmbeddedClient(tmp_path)["kspider"]["store_claims"]
-    result = claims.bulk_write([
-        UpdateOne({"_id": "h:1"}, {"$setOnInsert": {"owner": "a"}}, upsert=True),
-        UpdateOne({"_id": "h:1"}, {"$setOnInsert": {"owner": "b"}}, upsert=True),
-        UpdateOne({"_id": "h:2"}, {"$setOnInsert": {"owner": "b"}}, upsert=True),
-    ], ordered=False)
-    assert result.upserted_ids == {0: "h:1", 2: "h:2"}
-    assert [d["owner"] for d in claims.find({"_id": {"$in": ["h:1", "h:2"]}}).sort("_id")] == ["a", "b"]
-    assert claims.update_one({"_id": "h:2"}, {"$setOnInsert": {"owner": "c"}}, upsert=True).upserted_id is None
-    assert claims.find_one("h:2") == {"_id": "h:2", "owner": "b"}
+    # Claims: unique inserts; the ones already taken are named and left alone.
+    assert db.insert_unique("store_claims", [{"_id": "h:1", "owner": "a"}, {"_id": "h:2", "owner": "b"}]) == set()
+    assert db.insert_unique("store_claims", [{"_id": "h:2", "owner": "c"}, {"_id": "h:3", "owner": "c"}]) == {"h:2"}
+    assert sorted((d["_id"], d["owner"]) for d in db.find("store_claims")) == [("h:1", "a"), ("h:2", "b"), ("h:3", "c")]
     # A conditional update applies only while its condition holds.
-    assert col.update_one({"_id": "a", "views": 9}, {"$set": {"views": 11}}).matched_count == 0
-    assert col.update_one({"_id": "a", "views": 10}, {"$set": {"views": 11}}).matched_count == 1
-    col.update_one({"_id": "a"}, {"$set": {"version": 1}})
-    with pytest.raises(DuplicateKeyError):  # an insert-only upsert over another writer's article
-        col.update_one({"_id": "a", "version": {"$exists": False}}, {"$set": {"version": 1}}, upsert=True)
+    assert db.update_one("articles", Update({"_id": "a", "views": 9}, {"$set": {"views": 11}})).matched == 0
+    assert db.update_one("articles", Update({"_id": "a", "views": 10}, {"$set": {"views": 11}})).matched == 1
+    db.update_one("articles", Update({"_id": "a"}, {"$set": {"version": 1}}))
+    with pytest.raises(DuplicateKey):  # an insert-only upsert over another writer's article
+        db.update_one("articles", Update({"_id": "a", "version": {"$exists": False}}, {"$set": {"version": 1}}, upsert=True))

@@ -1,38 +1,80 @@
-"""The last pipeline: items into MongoDB (``MONGO_URI``) or the embedded store.
+"""The last pipeline: items into the crawl's store (MongoDB with ``MONGO_URI``, else the embedded store).
 
 Items are buffered and written every ``STORE_BATCH_SIZE`` items and at close.
 A batch that cannot be written goes to a spill file; spill files are written
-into the store when a spider opens and, if this crawl spilled, again when it
-closes (see kspider.store). Stats: ``store/inserted``, ``store/updated``,
-``store/versions``, ``store/alt_urls``, ``store/near_dups``,
-``store/spilled``, ``store/write_errors``, ``store/recovered``,
-``store/rejected``, ``store/index_errors``, ``store/race_retries`` (items
-decided again because another writer changed what they depended on between
-the batch's read and its write; see kspider.store.core).
+into the store when a spider opens, when the store answers again after an
+outage, and (if this crawl spilled) when it closes. The store is the crawl's
+one store (``kspider.store.for_crawler``), shared with the incremental
+middleware.
+
+What is passed on (feed exports, ``-O``): with ``STORE_EXPORT_STORED``
+(default ``auto``: on when the crawl has feeds), an item waits for its batch
+to be written and then carries the store-assigned fields of the document it
+ended in (``_id``, ``first_seen``, ``last_seen``, ``dup_group``,
+``alt_urls``, for rental ads ``seen_on``), so the feed holds what the
+collection holds. Each stored document is exported once: an item merged into
+another document (an exact copy at another URL, or a rental ad already
+exported from another page) is dropped from the feed (DEBUG log, stat
+``store/not_exported_merged``); its URL is in that document's ``alt_urls``.
+A batch waits at most ``STORE_EXPORT_WAIT_S`` seconds for more items.
+
+Stats: ``store/inserted``, ``store/updated``, ``store/versions``,
+``store/alt_urls``, ``store/near_dups``, ``store/spilled``,
+``store/write_errors``, ``store/recovered``, ``store/rejected``,
+``store/index_errors``, ``store/race_retries``; outages: ``store/down``,
+``store/timeouts``, ``store/up``, ``store/lookups_unknown``; at close
+``store/spilled_items`` (items left in spill files) and ``store/unreachable``
+(1 when the store was down at close).
 """
 from __future__ import annotations
 
 import logging
 from typing import Any, Optional
 
-from kspider.store import Store, open_store
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+from twisted.internet.defer import Deferred
+
+from kspider.store import Store, for_crawler, open_store
+from kspider.store.documents import exported_fields
 
 logger = logging.getLogger(__name__)
 
 
+def _export_stored(settings: Any) -> bool:
+    value = str(settings.get("STORE_EXPORT_STORED", "auto") if settings is not None else "auto").lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    feeds = settings.get("FEEDS") if settings is not None else None
+    return bool(feeds)
+
+
 class StorePipeline:
-    def __init__(self, settings: Any, stats: Any = None):
+    def __init__(self, settings: Any, stats: Any = None, crawler: Any = None):
         self.settings = settings
         self.stats = stats
+        self.crawler = crawler
         self.store: Optional[Store] = None
         self.buffer: list[Any] = []
+        self.waiting: list[tuple[Any, Deferred[Any]]] = []
+        self.export_stored = _export_stored(settings)
+        self.wait_s = float(settings.get("STORE_EXPORT_WAIT_S", 0.5) or 0.5) if settings is not None else 0.5
+        self.exported: set[tuple[str, str]] = set()
+        self._timer: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "StorePipeline":
-        return cls(crawler.settings, crawler.stats)
+        return cls(crawler.settings, crawler.stats, crawler)
+
+    def _open_store(self) -> Store:
+        if self.crawler is not None:
+            return for_crawler(self.crawler)
+        return open_store(self.settings, stats=self.stats)
 
     def open_spider(self, spider: Any = None) -> None:
-        self.store = open_store(self.settings, stats=self.stats)
+        self.store = self._open_store()
         logger.info("store: writing to %r", self.store)
         self.store.ensure_indexes()
         recovered = self.store.recover()
@@ -41,27 +83,85 @@ class StorePipeline:
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         self.buffer.append(item)
-        if self.store is not None and len(self.buffer) >= self.store.config.batch_size:
+        if not self.export_stored:
+            if self.store is not None and len(self.buffer) >= self.store.config.batch_size:
+                self.flush()
+            return item
+        done: Deferred[Any] = Deferred()
+        self.waiting.append((item, done))
+        if self.store is None or len(self.buffer) >= self.store.config.batch_size or self._scraper_backs_out():
             self.flush()
-        return item
+        else:
+            self._arm_timer()
+        return self._stored(done)
+
+    @staticmethod
+    async def _stored(done: "Deferred[Any]") -> Any:
+        from scrapy.utils.defer import maybe_deferred_to_future
+
+        return await maybe_deferred_to_future(done)
+
+    def _scraper_backs_out(self) -> bool:
+        """Whether Scrapy stops feeding the scraper (too many responses in progress): items
+        waiting for a full batch would then wait for each other, so the batch goes now."""
+        engine = getattr(self.crawler, "engine", None)
+        slot = getattr(getattr(engine, "scraper", None), "slot", None)
+        return bool(slot is not None and slot.needs_backout())
+
+    def _arm_timer(self) -> None:
+        if self._timer is None or not self._timer.active():
+            from twisted.internet import reactor
+
+            self._timer = reactor.callLater(self.wait_s, self.flush)  # type: ignore[attr-defined]
 
     def flush(self) -> None:
-        """Write the buffered items (spilling them if the store fails)."""
+        """Write the buffered items (spilling them if the store fails); release the waiting ones."""
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
         if self.store is None or not self.buffer:
             return
         batch, self.buffer = self.buffer, []
-        self.store.write_items(batch)
+        waiting, self.waiting = self.waiting, []
+        if not waiting:
+            self.store.write_items(batch)
+            return
+        prepared = [self.store.prepare([item]) for item in batch]
+        self.store.write_prepared([p for one in prepared for p in one])
+        for (item, done), one in zip(waiting, prepared):
+            stored = one[0].stored if one else None
+            if stored is None:
+                done.callback(item)  # not written (spilled, rejected): passed on as it came
+                continue
+            collection = one[0].collection
+            key = (collection, stored["_id"])
+            if key in self.exported or stored["_id"] != one[0].doc["_id"]:
+                if self.stats is not None:
+                    self.stats.inc_value("store/not_exported_merged")
+                done.errback(DropItem(f"merged into stored {collection} document {stored['_id']}", log_level="DEBUG"))
+                continue
+            self.exported.add(key)
+            adapter = ItemAdapter(item)
+            for name, value in exported_fields(collection, stored).items():
+                if isinstance(item, dict) or name in adapter.field_names():
+                    adapter[name] = value
+            done.callback(item)
 
     def close_spider(self, spider: Any = None) -> None:
         if self.store is None:
             return
         self.flush()
-        if self.store.spill.count:
+        store = self.store
+        if store.spill.count and not store.down:
             # The store may be back: try once more before leaving the items for the next run.
-            self.store.recover()
-            pending = self.store.pending_spill()
-            if pending:
-                logger.error("store: %d items remain in spill files under %s; run `python -m kspider.store recover`",
-                             pending, self.store.config.spill_dir)
-        self.store.close()
+            store.recover()
+        pending = store.pending_spill()
+        if self.stats is not None:
+            self.stats.set_value("store/spilled_items", pending)
+            self.stats.set_value("store/unreachable", 1 if store.down else 0)
+        if pending:
+            logger.error("store: %d items remain in spill files under %s%s; run `python -m kspider.store recover`",
+                         pending, store.config.spill_dir, " (the store is unreachable)" if store.down else "")
+        if self.crawler is None:
+            store.close()  # a crawl's shared store is closed when the engine stops
         self.store = None
