@@ -77,7 +77,7 @@ SKIP_TAGS = frozenset(
     "input option canvas video audio map link meta".split()
 )
 HEADING_TAGS = frozenset(("h1", "h2", "h3"))
-_SENTENCE_PUNCT = frozenset("，。！？；、：,.!?;")
+_SENTENCE_PUNCT = frozenset("，。！？；、,.!?;")  # not colons: label lines (来源：…) are no prose
 # class/id words of page parts that are never article text
 _NEGATIVE_ATTR = re.compile(
     r"(?:^|[\s_-])(?:comments?|comment-?list|reply|replies|pinglun|cmt|discuss|share|sharing|bdshare|"
@@ -111,7 +111,7 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.I)
 # Lines inside the body that are not article text (on top of the project's boilerplate rules).
 _GENERIC_BOILERPLATE = re.compile(
     r"^[(（【\[]?\s*(?:责任编辑|責任編輯|编辑|編輯|责编|責編|审核|審核|校对|校對|监制|監製|审校|终审|"
-    r"值班编辑|实习编辑|美编|编审|初审|复审|来源|來源|稿源|文章来源|信息来源|作者|记者|通讯员|撰稿|"
+    r"值班编辑|实习编辑|美编|编审|初审|复审|来源|來源|稿源|文章来源|信息来源|新闻来源|作者|记者|通讯员|撰稿|"
     r"摄影|出品|策划|统筹)\s*[:：]"
     r"[^。！？]{0,60}$"
     r"|^(?:分享到|分享至|分享|转发到|收藏|打印|打印本页|关闭|关闭窗口|【?打印】?|【?关闭】?|返回顶部|"
@@ -631,7 +631,7 @@ def _clean_value(value: Optional[str]) -> Optional[str]:
     value = re.sub(r"^.{0,8}?(?:记者|記者|通讯员)\s*[|｜:：/]?\s*", "", value.strip())
     value = _VALUE_CUT.sub("", normalize_text(value)).strip(" :：|｜·•,，;；()（）【】[]")
     value = re.sub(r"_[A-Z]{1,4}\d{2,}$", "", value)  # a staff code after the name (王晓_NN1234)
-    if not value or value.lower() in _NO_ONE:
+    if not value or value.lower() in _NO_ONE or value.isdigit():  # an account id is no name
         return None
     return value[:40] or None
 
@@ -854,10 +854,19 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
             m = _SOURCE_RE.search(line)
             if m and len(line) < 80:
                 result.source_name = _clean_value(m.group(1))
+    by_poster = False
     for label_re, name in _EXTRA_LABELS:  # 原作者 over 发布者; 来自 (Discuz portal)
         m = label_re.search(zone_text)
         if m and (getattr(result, name) is None or label_re is _ORIGINAL_AUTHOR):
             setattr(result, name, _clean_value(m.group(1)) or getattr(result, name))
+            if name == "author":
+                by_poster = label_re is _EXTRA_LABELS[0][0]
+    if by_poster:  # the posting account; a dateline in the text names the reporter
+        for b in [bb for _, bb in body_blocks[:4]]:
+            m = _DATELINE_AUTHOR.search(b.text[:60])
+            if m and _clean_value(m.group(1) or m.group(2)):
+                result.author = _clean_value(m.group(1) or m.group(2))
+                break
     if result.author is None:
         result.author = _author_element(page, body_idx)
     if result.author is None:
