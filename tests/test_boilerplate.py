@@ -251,3 +251,15 @@ def test_listing_field_lines_are_not_headlines():
     lines = ["【类型】工业用地", "【位置】昆山市千灯镇", "【面积】35亩", "【特色】三通一平、国有出让、50年产权",
              "类型：独栋厂房", "位置：昆山市周市镇"]
     assert _body(lines + _CONTACT, title="昆山千灯 工业土地出售 35亩 三通一平") == lines
+
+
+def test_headlines_with_a_comma_or_question_mark_are_headlines():
+    run = ["面对美国征收35%关税威胁，加拿大总理的回应来了", "年轻人为何爱上“反向旅游”？", "多地迎来今冬首场降雪 道路结冰需注意"]
+    assert _body(_INVEST + run + _CONTACT) == _INVEST
+
+
+def test_credits_and_captions_before_a_pasted_link_list_stay():
+    body = _INVEST + ["产业园一期航拍图（摄影：张伟）", "（记者 陈晨 通讯员 刘洋）"]
+    links = [Block(t, link_ratio=1.0) for t in ("全国铁路今日起实行新的列车运行图", "国产大飞机C919开通新航线", "多所高校公布寒假放假时间")]
+    blocks = [Block(t) for t in body] + [Block("免责声明:本文系转载，版权归原作者所有。")] + links + [Block(_LICENCE[0])]
+    assert _texts(remove_boilerplate(blocks, title="陆家镇智能制造产业园一期竣工")) == body

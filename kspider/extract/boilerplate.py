@@ -202,13 +202,17 @@ def _drop_repeats(blocks: list[Block]) -> list[Block]:
 # (no sentence punctuation), often numbered or dated, about other topics than the post. Found by
 # shape, position and topic, so a run pasted once (or half of one) goes as surely as a repeated one.
 
-_HEADLINE_PUNCT = re.compile(r"[。！？；;!?，]|[:：、,]$")
+# Headlines end without a full stop; a question or exclamation mark may close one, a single comma
+# may sit inside one ("面对关税威胁，加拿大总理的回应来了").
+_HEADLINE_PUNCT = re.compile(r"[。；;]|[！？!?](?=.)|，.*，|[:：、,，]$")
 _HEADLINE_PREFIX = re.compile(
     r"^\s*(?:[\[【(（]?\d{1,2}[-/.月]\d{1,2}日?[\]】)）]?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}\s*[.、)）]|[(（]\d{1,2}[)）]"
     r"|[·•●○■□▪▶►]|NEW|new)\s*"
 )
 # A field of a listing or a byline ("类型：标准厂房", "【面积】35亩", "记者 张三"), not a headline.
 _FIELD_LINE = re.compile(r"^(?:【[^】]{1,8}】|[\u4e00-\u9fffA-Za-z]{1,6}\s*[:：]\s*\S.{0,15}$)")
+# Credits and notes of the article itself (（记者 陈晨 通讯员 刘洋）, 航拍图（摄影：张伟）, 来源：…).
+_CREDIT_LINE = re.compile(r"记者|通讯员|摄影|供图|图片来源|来源\s*[:：]|编辑|作者|图\s*[:：/]|^[（(【\[].*[)）】\]]$")
 _CJK_BIGRAM = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
 _HEADLINE_MIN, _HEADLINE_MAX = 6, 40
 # Share of a line's bigrams found in the title and the rest of the body below which it is off-topic.
@@ -219,7 +223,7 @@ def _headline_shape(text: str) -> bool:
     text = text.strip()
     core = _HEADLINE_PREFIX.sub("", text, count=1)
     return (_HEADLINE_MIN <= len(core) <= _HEADLINE_MAX and not _HEADLINE_PUNCT.search(core)
-            and not _FIELD_LINE.match(core) and len(_CJK_BIGRAM.findall(core)) >= 3)
+            and not _FIELD_LINE.match(core) and not _CREDIT_LINE.search(core) and len(_CJK_BIGRAM.findall(core)) >= 3)
 
 
 def _numbered(text: str) -> bool:
@@ -251,7 +255,9 @@ def _drop_headline_runs(kept: list[Block], positions: list[int], furniture: set[
             i += 1
             continue
         j = i
-        while j + 1 < len(kept) and shaped[j + 1]:
+        # one run is all links (a pasted list of <a>) or all plain lines, not both
+        while (j + 1 < len(kept) and shaped[j + 1]
+               and (kept[j + 1].link_ratio >= 0.5) == (kept[i].link_ratio >= 0.5)):
             j += 1
         runs.append((i, j))
         i = j + 1

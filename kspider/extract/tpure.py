@@ -156,7 +156,7 @@ def _body_element(sel: Selector) -> Optional[Any]:
 
 _CAPTION_MAX = 60
 _SENTENCE_END = ("。", "！", "？", "!", "?", "：", ":", "；", ";")
-_LABELLED = re.compile(r"[:：】]|\d[\d\s-]{6,}\d")
+_LABELLED = re.compile(r"^(?:【[^】]*】|[^\s:：（(]{1,8}[:：])|\d[\d\s-]{6,}\d")
 
 
 def _caption_after(body: Any, image_url: str, base_url: str, kept: set[str]) -> Optional[str]:
