@@ -81,7 +81,8 @@ class Backend(Protocol):
     def count(self, collection: str, filter: Optional[dict[str, Any]] = None) -> int: ...
 
     def insert_unique(self, collection: str, docs: Sequence[dict[str, Any]]) -> set[Any]:
-        """Insert documents by `_id`; the `_id`s that were already taken (those are not written)."""
+        """Insert documents by `_id`; the `_id`s found taken (not written by this call; after a
+        partial bulk some backends also name ones this call wrote: read them to tell)."""
 
     def update_one(self, collection: str, op: Update) -> UpdateOutcome:
         """Apply one update (may raise ``DuplicateKey`` on an upsert)."""

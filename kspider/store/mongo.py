@@ -150,8 +150,9 @@ class MongoBackend:
             except (DuplicateKeyError, BulkWriteError) as exc:
                 if not _only_duplicate_keys(exc):
                     raise
-        # Which were taken: servers differ in how far an unordered bulk goes after an error,
-        # so each is inserted on its own (an insert already made meets itself: taken by us).
+        # Which were taken: servers differ in how far an unordered bulk goes after an error, so
+        # each is inserted again on its own. One the bulk itself inserted then counts as taken
+        # too: the caller reads the taken ones and compares them with its own.
         taken: set[Any] = set()
         with _translated():
             for doc in docs:
@@ -159,11 +160,6 @@ class MongoBackend:
                     col.insert_one(dict(doc))
                 except DuplicateKeyError:
                     taken.add(doc["_id"])
-            if taken:
-                mine = {d["_id"]: d for d in docs}
-                for stored in col.find({"_id": {"$in": list(taken)}}):
-                    if stored == mine.get(stored["_id"]):
-                        taken.discard(stored["_id"])
         return taken
 
     def update_one(self, collection: str, op: Update) -> UpdateOutcome:
