@@ -33,6 +33,7 @@ from kspider.extract.counters import parse_count
 from kspider.extract.dates import ParsedDate, parse_date
 from kspider.extract.html import body_blocks, extract_images, sanitize_html
 from kspider.extract.ids import canonical_url
+from kspider.extract.result import ArticleResult, fill_from_generic
 from kspider.extract.text import clean_text, detect_lang, normalize_text
 
 ARTICLE_PATH = re.compile(r"^/(?:(?:tw|cn|en|hk|zh-tw|zh-cn|zh-hant|zh-hans)/)?community/article/(\d+)/?$", re.I)
@@ -97,32 +98,6 @@ _DATA_COUNTER_KEYS = {
 }
 _SKIP_TAGS = {"script", "style", "noscript", "template", "textarea", "svg", "select", "button", "head", "title"}
 _CHROME_TAGS = {"header", "footer", "nav", "aside"}
-
-
-@dataclass
-class ArticleFields:
-    """What a Matchexpo article page gives (CONTRACT §4 names)."""
-
-    title: Optional[str] = None
-    published_at: Optional[str] = None
-    published_raw: Optional[str] = None
-    date_precision: Optional[str] = None
-    views: Optional[int] = None
-    likes: Optional[int] = None
-    comments: Optional[int] = None
-    source_name: Optional[str] = None
-    content_text: str = ""
-    content_html: str = ""
-    lang: Optional[str] = None
-    images: list[dict] = field(default_factory=list)
-    canonical_url: Optional[str] = None
-    alt_urls: list[str] = field(default_factory=list)
-    quality_flags: list[str] = field(default_factory=list)
-
-    def as_item_fields(self) -> dict[str, Any]:
-        """The fields for ``KSpider.make_article`` (canonical_url goes separately)."""
-        out = {k: v for k, v in self.__dict__.items() if k != "canonical_url"}
-        return out
 
 
 @dataclass
@@ -443,13 +418,20 @@ def _alternates(doc: etree._Element, url: str) -> tuple[Optional[str], list[str]
     return canon, sorted(a for a in alts if a != own and urlsplit(a).scheme in ("http", "https"))
 
 
-def parse_article(html: Union[str, bytes], url: str, ref: datetime, tz: str = "Asia/Shanghai") -> ArticleFields:
-    """Every field an article page (raw or rendered HTML) gives; missing ones stay None/empty."""
-    out = ArticleFields()
+def parse_article(html: Union[str, bytes], url: str, ref: datetime, tz: str = "Asia/Shanghai",
+                  fallback: bool = True) -> ArticleResult:
+    """Every field an article page (raw or rendered HTML) gives; missing ones stay None/empty.
+
+    The site-shaped readers here come first; with ``fallback``, the title, date, body and
+    byline they miss come from the generic extractor (``fill_fallback``). The spider asks
+    without fallback first: a raw page lacking what the app renders goes to the browser
+    instead, and only the rendered page falls back.
+    """
+    out = ArticleResult()
     doc = _doc(html)
     if doc is None:
-        return out
-    out.canonical_url, out.alt_urls = _alternates(doc, url)
+        return fill_fallback(out, html, url, ref, tz) if fallback else out
+    out.canonical, out.alt_urls = _alternates(doc, url)
     out.title = _title(doc)
     body = _body_element(doc, out.title)
 
@@ -476,16 +458,34 @@ def parse_article(html: Union[str, bytes], url: str, ref: datetime, tz: str = "A
         out.published_at, out.date_precision = shown.iso, shown.precision
     out.published_raw = shown_text or (data_date.raw if data_date else None)
     if out.published_at is None:
-        out.quality_flags.append("missing_date")
+        out.flag("missing_date")
 
     data_counts = _data_counters(doc)
     out.views = counters.get("views", data_counts.get("views"))
     out.likes = counters.get("likes", data_counts.get("likes"))
     out.comments = counters.get("comments", data_counts.get("comments"))
-    return out
+    return fill_fallback(out, html, url, ref, tz) if fallback else out
 
 
-def missing_fields(fields: ArticleFields) -> list[str]:
+# Parts the readers above look for (their miss is layout drift), and byline parts they
+# read only from the source line (filled from the generic byline without a flag).
+FALLBACK_WATCHED = ("title", "published_at", "content_text")
+FALLBACK_SILENT = ("author", "editor", "source_name")
+
+
+def fill_fallback(result: ArticleResult, html: Union[str, bytes], url: str, ref: datetime,
+                  tz: str = "Asia/Shanghai") -> ArticleResult:
+    """The parts of ``result`` the readers missed, from the generic extractor (flagged)."""
+    from kspider.extract.article import extract_article
+
+    if not html or not str(html).strip():
+        if result.published_at is None:
+            result.flag("missing_date")
+        return result
+    return fill_from_generic(result, lambda: extract_article(html, url, ref, tz), FALLBACK_WATCHED, FALLBACK_SILENT)
+
+
+def missing_fields(fields: ArticleResult) -> list[str]:
     """What a parse lacks that rendering could give: the per-page browser check."""
     missing = []
     if not fields.title:

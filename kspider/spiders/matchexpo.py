@@ -151,8 +151,10 @@ class MatchexpoSpider(KSpider):
         """
         site = self.site_for(response.url)
         rendered = "playwright" in response.flags
-        fields = mx.parse_article(response.text, response.url, self.ref_date(response),
-                                  tz=site.tz if site else "Asia/Shanghai")
+        ref, tz = self.ref_date(response), site.tz if site else "Asia/Shanghai"
+        # Without the generic fallback first: a raw page lacking what the app renders is
+        # rendered, not read generically.
+        fields = mx.parse_article(response.text, response.url, ref, tz=tz, fallback=False)
         missing = mx.missing_fields(fields)
         if not rendered:
             if missing:
@@ -169,13 +171,15 @@ class MatchexpoSpider(KSpider):
         elif missing:
             self.crawler.stats.inc_value("matchexpo/incomplete_after_render")
             self.logger.warning("rendered %s still lacks %s", response.url, ", ".join(missing))
+        fields = mx.fill_fallback(fields, response.text, response.url, ref, tz)
+        self.report_fallbacks(response, fields)
         if not fields.title and not fields.content_text:
             self.crawler.stats.inc_value("matchexpo/not_an_article")
             return
-        canonical = fields.canonical_url or canonical_url(response.url)
+        canonical = fields.canonical or canonical_url(response.url)
         if canonical in self._emitted:
             self.crawler.stats.inc_value("matchexpo/duplicate_language_variant")
             response.meta["no_item_reason"] = "language_variant"
             return
         self._emitted.add(canonical)
-        yield self.make_article(response, fields.as_item_fields(), canonical=canonical)
+        yield self.make_article(response, fields.item_fields(), canonical=canonical)
