@@ -9,10 +9,10 @@ middleware.
 
 What is passed on (feed exports, ``-O``): with ``STORE_EXPORT_STORED``
 (default ``auto``: on when the crawl has feeds), an item waits for its batch
-to be written and then carries the store-assigned fields of the document it
-ended in (``_id``, ``first_seen``, ``last_seen``, ``dup_group``,
-``alt_urls``, for rental ads ``seen_on``), so the feed holds what the
-collection holds. Each stored document is exported once: an item merged into
+to be written and then carries the document it ended in, as stored (the
+store-assigned ``_id``, ``first_seen``, ``last_seen``, ``dup_group``,
+``alt_urls``, ``version`` where the item has the field, a rental ad's
+``seen_on``), so the feed holds what the collection holds. Each stored document is exported once: an item merged into
 another document (an exact copy at another URL, or a rental ad already
 exported from another page) is dropped from the feed (DEBUG log, stat
 ``store/not_exported_merged``); its URL is in that document's ``alt_urls``.
@@ -142,7 +142,7 @@ class StorePipeline:
                 continue
             self.exported.add(key)
             adapter = ItemAdapter(item)
-            for name, value in exported_fields(collection, stored).items():
+            for name, value in exported_fields(stored).items():
                 if isinstance(item, dict) or name in adapter.field_names():
                     adapter[name] = value
             done.callback(item)

@@ -3,8 +3,8 @@
 The store owns ``_id`` (when the item has none), ``first_seen``/``last_seen``,
 ``version``, ``dup_group``, ``alt_urls``/``alt_ids``, ``past_hashes``, ``lsh``
 and ``minhash``: an item's value for them (usually its dataclass default)
-never overwrites the stored one. ``exported_fields`` gives the store-assigned
-values an item carries on after the store (feed exports).
+never overwrites the stored one. ``exported_fields`` gives the values an item
+carries on after the store (feed exports): the stored document's.
 """
 from __future__ import annotations
 
@@ -29,11 +29,8 @@ ITEM_COLLECTIONS = (ARTICLES, RENTAL_ADS)
 
 STORE_FIELDS = frozenset({"_id", "first_seen", "last_seen", "dup_group", "alt_urls", "alt_ids", "version",
                           "past_hashes", "lsh", "minhash"})
-# Store-assigned fields an item is given back, for what follows the store (feed exports).
-EXPORTED_FIELDS = {
-    ARTICLES: ("_id", "first_seen", "last_seen", "dup_group", "alt_urls", "version"),
-    RENTAL_ADS: ("_id", "first_seen", "last_seen", "seen_on"),
-}
+# Fields of a stored document that are index material, not data: never given back to items.
+INTERNAL_FIELDS = frozenset({"lsh", "minhash"})
 
 INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     ARTICLES: [
@@ -129,6 +126,7 @@ class Prepared:
     stored: Optional[dict[str, Any]] = None
 
 
-def exported_fields(collection: str, stored: Mapping[str, Any]) -> dict[str, Any]:
-    """The store-assigned values of a stored document that an item carries on."""
-    return {name: stored.get(name) for name in EXPORTED_FIELDS.get(collection, ()) if name in stored}
+def exported_fields(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """What an item carries on after the store: the stored document's values (store-assigned
+    fields included), without its index material."""
+    return {name: value for name, value in stored.items() if name not in INTERNAL_FIELDS}
