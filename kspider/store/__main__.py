@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -39,6 +40,8 @@ def _settings() -> Any:
     try:
         from scrapy.utils.project import get_project_settings
 
+        # Outside the checkout there is no scrapy.cfg to name the project's settings.
+        os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "kspider.settings")
         return get_project_settings()
     except Exception:  # no Scrapy project here: the environment alone decides
         return None
