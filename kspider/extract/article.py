@@ -77,6 +77,7 @@ SKIP_TAGS = frozenset(
     "input option canvas video audio map link meta".split()
 )
 HEADING_TAGS = frozenset(("h1", "h2", "h3"))
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 _SENTENCE_PUNCT = frozenset("，。！？；、,.!?;")  # not colons: label lines (来源：…) are no prose
 # class/id words of page parts that are never article text
 _NEGATIVE_ATTR = re.compile(
@@ -86,7 +87,7 @@ _NEGATIVE_ATTR = re.compile(
     r"location|weizhi|pager|pages|pagination|page-?nav|pagelink|fenye|ad|ads|advert|guanggao|gg|"
     r"banner|toolbar|tools|print|font-?size|zihao|nav|navbar|menu|tags?|keywords|next|prev|"
     r"context|article-?nav|post-?nav|updown|shangxia|author-?(?:box|bio|info|card)|bio|page-?links?|qrcode|erweima|login|subscribe|"
-    r"newsletter|disclaimer|mianze|statement|shengming|editor|zrbj|weixin|wechat|qr|wx)(?:$|[\s_\d-])",
+    r"newsletter|disclaimer|mianze|statement|shengming|editor|zrbj|weixin|wechat|qr|wx|intro|summary|abstract|digest|zhaiyao)(?:$|[\s_\d-])",
     re.I,
 )
 _COMMENT_TOKEN = re.compile(r"(?:^|[-_])(?:comments?|cmt|pinglun|reply|replies|gentie|discuss)(?:$|[-_])", re.I)
@@ -121,7 +122,8 @@ _GENERIC_BOILERPLATE = re.compile(
     r"上一篇|下一篇|上一页|下一页|首页|尾页|返回列表)"
     r"|免责声明|免責聲明|版权声明|版權聲明|版权所有|版權所有|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}|"
     r"^(?:本文|本站|本网)(?:所有|内容|声明|转载|来源)|^(?:凡本网|凡注明|未经.{0,10}授权)|"
-    r"^(?:点击|点此|点这里)?\s*(?:进入|查看).{0,12}专题|^\(?(?:完|end)\)?$|^[(（【]\s*(?:全文完|本文完|全文结束|完)[)）】，,。]|"
+    r"^(?:点击|点此|点这里)?\s*(?:进入|查看).{0,12}专题|^[(（【]\s*(?:全文完|本文完|全文结束)|^原标题\s*[:：]|"
+    r"二维码关注|扫码关注|尽在.{0,12}(?:APP|客户端)$|^下载.{0,12}(?:APP|客户端)|"
     r"^(?:长按|扫描|扫码|识别).{0,8}二维码|^点击(?:上方)?蓝字|^分享、?点赞、?在看|^(?:跟贴|跟帖|评论|参与)\s*\d+|"
     r"^.{0,12}(?:报料|爆料|新闻热线|报料热线|举报电话|投稿邮箱)\s*[:：]|"
     r"^(?:关注|扫码关注|长按关注|欢迎关注).{0,20}(?:公众号|微信|微博|抖音号|视频号)$|^【\s*(?:纠错|打印|关闭|收藏)\s*】|"
@@ -217,6 +219,7 @@ class _Page:
     parent: list[int]  # pre-order index of each element's parent (-1 for the root)
     blocks: list[_TextBlock]
     depth_hit: bool
+    words: list[str]  # class and id of each element ("" when it has neither)
 
 
 def _nonspace(text: str) -> int:
@@ -226,34 +229,36 @@ def _nonspace(text: str) -> int:
 
 def _is_hidden(el: etree._Element) -> bool:
     style = el.get("style")
-    if style and _HIDDEN_STYLE.search(style):
+    if style and "none" in style and _HIDDEN_STYLE.search(style):
         return True
-    return el.get("hidden") is not None or el.get("aria-hidden") == "true" and not len(el)
+    return el.get("hidden") is not None
 
 
-_ROW_BREAKS = tuple(BLOCK_TAGS - {"td", "th"}) + ("br", "img")
+_ROW_BREAK_NAMES = sorted(BLOCK_TAGS - {"td", "th"}) + ["br", "img"]
+# A table row of short cells (a data table), not a layout row holding page parts: one XPath, run by lxml.
+_DATA_ROW = etree.XPath(
+    "count(td|th) >= 2 and not((td|th)[string-length(normalize-space(.)) > 60]) and not((td|th)//*["
+    + " or ".join(f"self::{t}" for t in _ROW_BREAK_NAMES) + "])"
+)
 
 
 def _data_row(tr: etree._Element) -> bool:
-    """A table row of short cells (a data table), not a layout row holding page parts."""
-    cells = [c for c in tr if isinstance(c.tag, str) and c.tag.lower() in ("td", "th")]
-    if len(cells) < 2:
-        return False
-    for cell in cells:
-        if next(cell.iter(*_ROW_BREAKS), None) is not None:
-            return False
-        if sum(len(t) for t in cell.itertext()) > 60:
-            return False
-    return True
+    return bool(_DATA_ROW(tr))
+
+
+def _count_punct(text: str) -> int:
+    return sum(text.count(c) for c in _SENTENCE_PUNCT) if text else 0
 
 
 def _walk(root: etree._Element) -> _Page:
-    """Pre-order element list and paragraph blocks, with an explicit stack."""
+    """Pre-order element list, class/id words and paragraph blocks, with an explicit stack."""
     elements: list[etree._Element] = []
+    words: list[str] = []
     index: dict[Any, int] = {}
     parent: list[int] = []
     blocks: list[_TextBlock] = []
-    pieces: list[tuple[str, bool]] = []  # (text, inside a link)
+    pieces: list[str] = []  # text of the open block
+    linked: list[str] = []  # the part of it inside links
     owners: list[int] = []  # open block elements
     link_depth = 0
     max_depth = 0
@@ -262,23 +267,39 @@ def _walk(root: etree._Element) -> _Page:
     def flush() -> None:
         if not pieces:
             return
-        raw = "".join(t for t, _ in pieces)
+        raw = "".join(pieces)
         text = normalize_text(raw.replace("\n", " "))
         if text:
+            link_text = "".join(linked)
             chars = _nonspace(raw)
-            linked = sum(_nonspace(t) for t, in_link in pieces if in_link)
-            punct = sum(1 for t, in_link in pieces if not in_link for c in t if c in _SENTENCE_PUNCT)
-            owner = owners[-1] if owners else 0
-            blocks.append(_TextBlock(text, chars, linked, punct, owner))
+            link_chars = _nonspace(link_text) if link_text else 0
+            punct = _count_punct(raw) - _count_punct(link_text)
+            blocks.append(_TextBlock(text, chars, link_chars, punct, owners[-1] if owners else 0))
         pieces.clear()
+        linked.clear()
+
+    def add(text: str) -> None:
+        pieces.append(text)
+        if link_depth > 0:
+            linked.append(text)
+
+    def index_subtree(node_root: etree._Element, parent_idx: int) -> None:
+        # a subtree without text (skipped): indexed for the end table only
+        for node in node_root.iterdescendants():
+            if isinstance(node.tag, str):
+                index[node] = len(elements)
+                elements.append(node)
+                words.append("")
+                parent.append(parent_idx)  # parent precision is not needed inside skipped parts
 
     # stack of (element, child iterator); the element's 'end' runs when its iterator is exhausted
     elements.append(root)
+    words.append("")
     index[root] = 0
     parent.append(-1)
     owners.append(0)
     if root.text:
-        pieces.append((root.text, False))
+        add(root.text)
     stack: list[tuple[etree._Element, Any, int, bool, bool]] = [(root, iter(root), 0, True, False)]
     while stack:
         el, children, el_idx, is_block, is_link = stack[-1]
@@ -291,48 +312,37 @@ def _walk(root: etree._Element) -> _Page:
             if is_link:
                 link_depth -= 1
             if el.tail and stack:
-                pieces.append((el.tail, link_depth > 0))
+                add(el.tail)
             continue
         tag = child.tag
         if not isinstance(tag, str):  # comment / processing instruction: only its tail is text
             if child.tail:
-                pieces.append((child.tail, link_depth > 0))
+                add(child.tail)
             continue
         tag = tag.lower()
         idx = len(elements)
         elements.append(child)
         index[child] = idx
         parent.append(el_idx)
+        cls, cid = child.get("class"), child.get("id")
+        words.append(f"{cls or ''} {cid or ''}".strip() if cls or cid else "")
         if tag in SKIP_TAGS or _is_hidden(child):
-            if tag == "br":
-                flush()
-            # its subtree is indexed (for the end table) but carries no text
-            for node in child.iterdescendants():
-                if not isinstance(node.tag, str):
-                    continue
-                index[node] = len(elements)
-                elements.append(node)
-                parent.append(idx)  # parent precision is not needed inside skipped parts
+            index_subtree(child, idx)
             if child.tail:
-                pieces.append((child.tail, link_depth > 0))
+                add(child.tail)
             continue
         if tag == "br" or tag == "hr":
             flush()
+            index_subtree(child, idx)
             if child.tail:
-                pieces.append((child.tail, link_depth > 0))
-            # br has no children worth walking
-            for node in child.iterdescendants():
-                if isinstance(node.tag, str):
-                    index[node] = len(elements)
-                    elements.append(node)
-                    parent.append(idx)
+                add(child.tail)
             continue
         block = tag in BLOCK_TAGS
         if tag == "tr" and _data_row(child):
             inline_rows.add(idx)
         if block and tag in ("td", "th") and el_idx in inline_rows:
             block = False  # a cell of a data row: the row is the line, cells are separated by a space
-            pieces.append((" ", False))
+            pieces.append(" ")
         link = tag == "a"
         if block:
             flush()
@@ -340,7 +350,7 @@ def _walk(root: etree._Element) -> _Page:
         if link:
             link_depth += 1
         if child.text:
-            pieces.append((child.text, link_depth > 0))
+            add(child.text)
         stack.append((child, iter(child), idx, block, link))
         if len(stack) > max_depth:
             max_depth = len(stack)
@@ -351,7 +361,7 @@ def _walk(root: etree._Element) -> _Page:
         p = parent[i]
         if end[i] > end[p]:
             end[p] = end[i]
-    return _Page(root, elements, index, end, parent, blocks, max_depth >= _LIBXML_MAX_DEPTH)
+    return _Page(root, elements, index, end, parent, blocks, max_depth >= _LIBXML_MAX_DEPTH, words)
 
 
 # --------------------------------------------------------------------------- scoring
@@ -376,7 +386,7 @@ def _comment_flags(page: _Page) -> list[bool]:
             continue
         if page.elements[i].tag in ("body", "html"):
             continue
-        words = _attr_words(page.elements[i])
+        words = page.words[i]
         if words and _COMMENT_ATTR.search(words):
             flags[i] = True
     return flags
@@ -551,7 +561,7 @@ def _date_from_meta(meta: dict[str, str], ld: list[dict[str, Any]], ref: datetim
 def _date_from_url(url: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
     path = urlsplit(url).path
     for m in _URL_DATE.finditer(path):
-        if m["s1"] != m["s2"] and not (m["s1"] == "/" and m["s2"] == ""):
+        if m["s1"] != m["s2"] and (m["s1"], m["s2"]) not in (("/", ""), ("", "/")):
             continue
         if m["s1"] == "" and m["s2"] == "" and not re.search(r"(?:^|[/_tA-Za-z-])$", path[:m.start()] or "/"):
             continue
@@ -617,7 +627,7 @@ def _date_from_time_elements(page: _Page, body_idx: int, first_prose: int, ref: 
 _EDITOR_RE = re.compile(r"(?:责任编辑|責任編輯|责编|責編|编辑|編輯)\s*[:：]\s*([^\s】\]）)|｜,，;；:：]{1,20})")
 _SOURCE_RE = re.compile(r"(?:来源|來源|稿源|文章来源|信息来源)\s*[:：]\s*([^\s】\]）)|｜,，;；:：]{1,30})")
 _AUTHOR_RE = re.compile(r"(?:作者|记者|記者|文)\s*[:：／/]\s*([^\s】\]）)|｜,，;；:：]{1,30})")
-_VALUE_CUT = re.compile(r"\s*(?:[|｜]|(?:19|20)\d{2}\s*[-/.年]|发布(?:时间|日期|于|者)|時間|时间|日期|查看|浏览|阅读|点击|字号|字体|摘要|举报|\+关注|【|\[|打印|分享|评论).*$")
+_VALUE_CUT = re.compile(r"\s*(?:[|｜]|(?:19|20)\d{2}\s*[-/.年]|发布(?:时间|日期|于|者)|時間|时间|日期|通讯员|查看|浏览|阅读|点击|字号|字体|摘要|举报|\+关注|参与互动|参与评论|我要评论|【|\[|打印|分享|评论).*$")
 
 
 # CMS account names and placeholders printed where no person is named
@@ -713,8 +723,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     total_body = sum(block_value_in.values()) or 1.0
     i = start + 1
     while i <= stop:
-        el = page.elements[i]
-        words = _attr_words(el)
+        words = page.words[i]
         if words and _NEGATIVE_ATTR.search(words):
             sub_value = sum(v for k, v in block_value_in.items() if i <= k <= page.end[i])
             if sub_value < 0.5 * total_body:
@@ -766,7 +775,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     result.title = title
     after_title = headline_k + 1 if headline_k is not None else 0
     first_prose = next((k for k, b in body_blocks if k >= after_title and _block_value(b) > 0 and b.punct >= 1
-                        and not _looks_header(b, title, ref)), None)
+                        and page.elements[b.owner].tag not in _HEADINGS and not _looks_header(b, title, ref)), None)
     if first_prose is None:
         first_prose = next((k for k, _ in body_blocks if k >= after_title), len(blocks))
 
@@ -785,7 +794,9 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
             dropped.append(b)
             continue
         if not started:
-            if k < first_prose and _looks_header(b, title, ref):
+            owner_tag = page.elements[b.owner].tag
+            if k < first_prose and (_looks_header(b, title, ref) or owner_tag in ("h1", "h2", "h3", "h4", "h5", "h6")
+                                    and not _SENTENCE_END.search(b.text)):
                 dropped.append(b)
                 continue
             started = True
@@ -925,7 +936,8 @@ def _author_element(page: _Page, body_idx: int) -> Optional[str]:
     lo = page.index.get(body_el.getparent(), body_idx) if body_el.getparent() is not None else body_idx
     for i in range(lo, min(len(page.elements), page.end[body_idx] + 40)):
         el = page.elements[i]
-        if el.get("rel") == "author" or (_AUTHOR_ATTR.search(_attr_words(el)) and not len(el.findall(".//a")) > 1):
+        if el.get("rel") == "author" or (page.words[i] and _AUTHOR_ATTR.search(page.words[i])
+                                         and not len(el.findall(".//a")) > 1):
             if _comment_owner(page, i):
                 continue
             text = re.sub(r"^(?:作者|文|by)\s*[:：/]?\s*", "", _text_of(el), flags=re.I).strip()
@@ -938,16 +950,18 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value] if value else []
 
 
+_SIDEBAR_ATTR = re.compile(r"(?:^|[\s_-])(?:side|sidebar|aside|right|rightbox)(?:$|[\s_\d-])", re.I)
+
+
 def _comment_owner(page: _Page, idx: int) -> bool:
     """Whether the element at ``idx`` sits in a comment box or a sidebar (walking up the parent table)."""
     seen = 0
     while idx > 0 and seen < 400:
         el = page.elements[idx]
-        words = _attr_words(el)
+        words = page.words[idx]
         if isinstance(el.tag, str) and el.tag in ("body", "html"):
             break
-        if words and (_COMMENT_ATTR.search(words) or re.search(r"(?:^|[\s_-])(?:side|sidebar|aside|right|rightbox)"
-                                                                 r"(?:$|[\s_\d-])", words, re.I)):
+        if words and (_COMMENT_ATTR.search(words) or _SIDEBAR_ATTR.search(words)):
             return True
         if isinstance(el.tag, str) and el.tag.lower() == "aside":
             return True
@@ -956,7 +970,7 @@ def _comment_owner(page: _Page, idx: int) -> bool:
     return False
 
 
-_HEADER_LABEL = re.compile(r"(?:来源|來源|作者|记者|編輯|编辑|时间|時間|日期|发布|發佈|点击|浏览|阅读|字号|字体|"
+_HEADER_LABEL = re.compile(r"(?:来源|來源|作者|记者|通讯员|編輯|编辑|时间|時間|日期|发布|發佈|点击|浏览|阅读|字号|字体|"
                            r"分享|打印|收藏|评论)\s*[:：]?")
 
 
