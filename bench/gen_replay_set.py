@@ -1,4 +1,4 @@
-"""Generate a large replay fixture set (CONTRACT §5) from the fixtures/021cf templates.
+"""Generate a large replay fixture set from the fixtures/021cf templates.
 
     .venv/bin/python bench/gen_replay_set.py OUT_DIR [--posts 5000] [--seed 11]
 

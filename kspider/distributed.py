@@ -1,4 +1,4 @@
-"""Several crawler processes sharing one frontier through Redis (issue 11, docs/SCALING.md).
+"""Several crawler processes sharing one frontier through Redis (docs/SCALING.md).
 
 Enabled by the ``REDIS_URL`` setting (kspider.addons.RedisMode); without it
 nothing here is used and a crawl is plain single-process Scrapy.

@@ -1,4 +1,4 @@
-"""The two item types of CONTRACT §4.
+"""The two item types (every field: docs/DATA_MODEL.md).
 
 Field names are the stored document's field names. Missing values are
 ``None`` (or ``[]`` for lists); nothing is invented. Items are dataclasses so

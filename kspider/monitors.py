@@ -1,4 +1,4 @@
-"""Crawl monitoring with Spidermon (issue 10, docs/OPERATING.md "Monitor").
+"""Crawl monitoring with Spidermon (docs/OPERATING.md, "Monitor").
 
 At spider close ``SpiderCloseSuite`` checks, for any spider:
 

@@ -1,6 +1,6 @@
 """Scrapy settings for kspider.
 
-The settings of CONTRACT §3 (REPLAY_DIR, RECORD_DIR, MONGO_URI, MONGO_DATABASE,
+The settings of the README's table (REPLAY_DIR, RECORD_DIR, MONGO_URI, MONGO_DATABASE,
 EMBEDDED_DB_DIR) and the project's own knobs are also read from environment
 variables of the same name; ``-s NAME=value`` on the command line wins over both.
 """
@@ -36,11 +36,11 @@ BOT_NAME = "kspider"
 SPIDER_MODULES = ["kspider.spiders"]
 NEWSPIDER_MODULE = "kspider.spiders"
 
-# --- Replay / record (CONTRACT §5) ---------------------------------------
+# --- Replay / record (fixture sets) ------------------------------------
 REPLAY_DIR = _env("REPLAY_DIR")
 RECORD_DIR = _env("RECORD_DIR")
 
-# --- Storage (CONTRACT §3) -------------------------------------------------
+# --- Storage ------------------------------------------------------------
 MONGO_URI = _env("MONGO_URI")
 MONGO_DATABASE = _env("MONGO_DATABASE", "kspider")
 EMBEDDED_DB_DIR = _env("EMBEDDED_DB_DIR", ".kspider/db")
@@ -134,7 +134,7 @@ RUN_REPORT_DIR = _env("RUN_REPORT_DIR", ".kspider/reports")
 # After the monitors (500) and the exit status (800), so the report shows their outcome.
 EXTENSIONS["kspider.report.RunReport"] = 850
 
-# === Operations (issue 10: incremental crawls, resumable jobs, monitoring) ===
+# === Operations: incremental crawls, resumable jobs, monitoring ===
 # Owned by the operations work; see docs/OPERATING.md. Every value here is also
 # read from the environment variable of the same name.
 # Incremental: a post seen (stored) within REFETCH_DAYS is not fetched again; a listing
@@ -181,6 +181,6 @@ EXTENSIONS.update({
 
 ADDONS = {
     "kspider.addons.ReplayMode": 0,
-    # Distributed crawling when REDIS_URL is set (issue 11, docs/SCALING.md).
+    # Distributed crawling when REDIS_URL is set (docs/SCALING.md).
     "kspider.addons.RedisMode": 10,
 }

@@ -1,4 +1,4 @@
-"""Distributed crawling (issue 11): workers sharing one Redis frontier and one MongoDB-wire store.
+"""Distributed crawling: workers sharing one Redis frontier and one MongoDB-wire store.
 
 Every crawl here replays fixtures/021cf (fixtures/021cf/README.md: 2 start hosts,
 11 listing fetches of 9 listing URLs, 17 post URLs with 2051 → 301 to 2050, a

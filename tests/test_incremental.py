@@ -1,4 +1,4 @@
-"""Incremental crawls (issue 10): posts already stored are not fetched again, fully-known listings stop.
+"""Incremental crawls: posts already stored are not fetched again, fully-known listings stop.
 
 The rules are tested as a pure function on real requests, then end to end: the
 021cf spider replays fixtures/021cf four times into one embedded store, in a

@@ -111,3 +111,12 @@ def test_crawl_counts_and_logs_every_fallback(crawl):
     assert stats["extract/fallback/listing_links"] == 2
     some = next(iter(ARTICLES))
     assert f"layout fallback: content_text of {some} read by the generic extractor" in crawl["log"]
+
+
+def test_crawl_from_the_home_page_follows_only_the_filtered_channel(tmp_path):
+    """From the home page: its 蘇州新聞 box and channel link are followed; the 江蘇新聞 box's
+    articles and the other channels are not (the registry's channel filter)."""
+    got = replay_crawl("jssuxun", SET, tmp_path, ["-a", "urls=http://www.jssuxun.example/"])
+    assert set(got["items"]) == set(ARTICLES)
+    assert "replay/miss" not in got["stats"]
+    assert "catid=9" not in got["log"]

@@ -1,4 +1,4 @@
-"""Spidermon monitors (issue 10): the checks on literal stats, then drifted templates end to end.
+"""Spidermon monitors: the checks on literal stats, then drifted templates end to end.
 
 The drifted fixture sets are copies of fixtures/021cf made at test time, with
 the post pages' markup changed the way a theme update would change it (the

@@ -1,4 +1,4 @@
-"""Replay and record through Scrapy's real download stack (CONTRACT §5).
+"""Replay and record through Scrapy's real download stack.
 
 Each test runs a real ``scrapy`` process (the probe spider, or a template
 spider) against a fixture set written here in the contract format, the way

@@ -1,4 +1,4 @@
-"""Resumable jobs (issue 10): ``-s JOBDIR=…`` survives a hard kill and a graceful stop.
+"""Resumable jobs: ``-s JOBDIR=…`` survives a hard kill and a graceful stop.
 
 A replay crawl of the 021cf spider runs in a subprocess with ``HaltAfterItems``
 (below) as its last pipeline: after N items have passed the store pipeline

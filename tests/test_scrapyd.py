@@ -1,4 +1,4 @@
-"""Scrapyd (issue 10): deploy the project egg, schedule a replay crawl over the HTTP API, find its items.
+"""Scrapyd: deploy the project egg, schedule a replay crawl over the HTTP API, find its items.
 
 Scrapyd runs on 127.0.0.1 in a temporary directory. The project is deployed the
 way a user deploys it — ``scrapyd-deploy`` in a copy of the project whose

@@ -1,4 +1,4 @@
-"""kspider.extract.text: every case is a real string from SITES.md or the seed pages."""
+"""kspider.extract.text: every case is a real string from the sites' pages (fixtures/seeds, docs/SITES.md)."""
 import pytest
 
 from kspider.extract.text import (

@@ -1,6 +1,6 @@
 """Factory / warehouse / land rental and sale ads: detection and field extraction.
 
-Pure functions over text; every spider uses them (CONTRACT §4, collection
+Pure functions over text; every spider uses them (docs/DATA_MODEL.md, collection
 ``rental_ads``):
 
 * ``extract_ad(text, title=None)`` → the RentalAd content fields, or None when
@@ -35,7 +35,7 @@ Conventions (decided here, documented for the users of the data):
 * price: the first price in the text that is not a fee (物业费, 管理费, 电费 …);
   of a range the lower value. Units: ``元/㎡/天``, ``元/㎡/月``, ``元/㎡``
   (sale per area), ``万元`` (total; 亿 × 10 000, 元 ÷ 10 000), ``万元/年``.
-  Units outside CONTRACT §4 that ads really use are kept rather than
+  Units outside the normalized ones (docs/DATA_MODEL.md) that ads really use are kept rather than
   converted (a conversion would invent precision): ``元/㎡/年``,
   ``万元/月``, ``万元/亩`` (land price).
 * city/district: from the gazetteer (data/gazetteer.json). ``city`` is the
@@ -656,7 +656,7 @@ def is_ad(text: str, title: str | None = None) -> bool:
 
 
 def extract_ad(text: str, title: str | None = None) -> dict[str, Any] | None:
-    """The RentalAd content fields (CONTRACT §4) of an ad text, or None if it is not an ad.
+    """The RentalAd content fields (docs/DATA_MODEL.md) of an ad text, or None if it is not an ad.
 
     `title`, when given, is analysed together with the text (listing titles
     carry the property type, area and place) and returned as ``title``;

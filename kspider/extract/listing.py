@@ -76,7 +76,8 @@ class ListingLinks:
     next_page_url: Optional[str] = None
     channels: list[tuple[str, str]] = field(default_factory=list)  # (link text, URL) of the channel menu
     headline_links: int = 0  # headline links in the main list
-    groups: list[LinkGroup] = field(default_factory=list)
+    groups: list[LinkGroup] = field(default_factory=list)  # every headline group
+    main: list[LinkGroup] = field(default_factory=list)  # the groups of the main list
 
 
 def as_root(page: Union[str, bytes, Selector, Any]) -> Optional[etree._Element]:
@@ -308,7 +309,8 @@ def find_links(page: Union[str, bytes, Selector, Any], base_url: str) -> Listing
     groups = headline_groups(root, base_url, anchors)
     out.groups = groups
     seen: set[str] = set()
-    for group in main_groups(groups):
+    out.main = main_groups(groups)
+    for group in out.main:
         for a in group.anchors:
             url = _href(a, base_url)
             if url and url not in seen:
@@ -332,3 +334,53 @@ def channel_matches(text: str, url: str, names: Iterable[str]) -> bool:
         elif text == name:
             return True
     return False
+
+
+_HEADING = frozenset(("h1", "h2", "h3", "h4", "h5", "h6", "dt", "strong", "b", "span", "em"))
+
+
+def _block_names(group: LinkGroup, base_url: str) -> list[tuple[str, str]]:
+    """(text, URL) of what labels a group's block: the links and headings of its box (the
+    nearest ancestors up to three levels) outside the group itself, e.g. "苏州新闻 更多>>"."""
+    own = set(group.members)
+    out: list[tuple[str, str]] = []
+    node = group.parent
+    for _ in range(3):
+        node = node.getparent() if node is not None else None
+        if node is None:
+            break
+        for el in node.iter():
+            if el in own or any(a in own for a in el.iterancestors()):
+                continue
+            tag = _tag(el)
+            if tag == "a":
+                url = _href(el, base_url)
+                out.append((anchor_text(el), url or ""))
+            elif tag in _HEADING or "title" in (el.get("class") or ""):
+                text = normalize_text(" ".join(el.itertext()))
+                if text:
+                    out.append((text, ""))
+        if out:
+            break
+    return out
+
+
+def channel_article_urls(found: ListingLinks, base_url: str, names: Iterable[str]) -> list[str]:
+    """The main list's headline links, only from the blocks labelled as one of ``names`` when
+    the main list is several blocks built alike (a portal home's channel boxes). A single
+    list, or blocks none of which is labelled so, stays whole."""
+    names = tuple(names)
+    if not names or len(found.main) < 2:
+        return list(found.article_urls)
+    kept = [g for g in found.main
+            if any(channel_matches(text, url, names) or any(n in text for n in names if "/" not in n)
+                   for text, url in _block_names(g, base_url))]
+    if not kept:
+        return list(found.article_urls)
+    out: list[str] = []
+    for group in kept:
+        for a in group.anchors:
+            url = _href(a, base_url)
+            if url and url not in out:
+                out.append(url)
+    return out

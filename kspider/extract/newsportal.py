@@ -234,7 +234,8 @@ def parse_listing(page: Union[str, Selector], base_url: str, layout: Optional[La
     for role, attr in (("listing_links", "article_urls"), ("page_links", "page_urls")):
         if getattr(out, attr):
             continue
-        values = generic.article_urls if attr == "article_urls" else generic.page_urls
+        values = (generic_listing.channel_article_urls(generic, base_url, channels) if attr == "article_urls"
+                  else generic.page_urls)
         if values:
             setattr(out, attr, list(values))
             if own.get(role):

@@ -38,6 +38,9 @@ _PUNCT = re.compile(r"[，。！？；：、,.!?;:]")
 _HEADINGS = ("h1", "h2")
 _NEWS_TYPES = re.compile(r'"@type"\s*:\s*"(?:News)?Article|"@type"\s*:\s*"(?:Blog)?Posting', re.I)
 
+_LIBXML_MAX_DEPTH = 250
+_CONTAINER_OPEN = re.compile(r"<(?:div|section)(\s[^>]*)?>", re.I)
+_CONTAINER_CLOSE = re.compile(r"</(?:div|section)\s*>", re.I)
 # Body text (characters) of a clear article, and of a short one a prior may confirm.
 CLEAR_ARTICLE_CHARS = 250
 SHORT_ARTICLE_CHARS = 100
@@ -133,13 +136,35 @@ def _article_meta(root: etree._Element) -> bool:
     return False
 
 
-def classify_page(page: Union[str, bytes, Selector, Any], url: str, prior: Optional[str] = None) -> PageKind:
+def _too_deep(root: etree._Element) -> bool:
+    """Whether the tree reaches libxml2's nesting limit (it drops everything below it)."""
+    depth: dict[Any, int] = {}
+    for el in root.iter():
+        parent = el.getparent()
+        d = depth[el] = depth.get(parent, 0) + 1 if parent is not None else 0
+        if d >= _LIBXML_MAX_DEPTH:
+            return True
+    return False
+
+
+def _flattened(text: str) -> str:
+    """The page with its div/section tags made paragraphs, which never nest: read whole."""
+    return _CONTAINER_CLOSE.sub("</p>", _CONTAINER_OPEN.sub(lambda m: "<p%s>" % (m.group(1) or ""), text))
+
+
+def classify_page(page: Union[str, bytes, Selector, Any], url: str, prior: Optional[str] = None,
+                  text: Optional[str] = None) -> PageKind:
     """The kind of a page (``ARTICLE``, ``LISTING`` or ``OTHER``) from its content; ``prior``
     (what the URL pattern suggests) settles only the close cases. The listing links found on
-    the way come with the result."""
+    the way come with the result. ``text``: the page's HTML when ``page`` is already parsed,
+    read again flattened if the parsed tree hit the parser's nesting limit."""
     root = as_root(page)
     if root is None:
         return PageKind(OTHER, 0, 0, 0, 0, False)
+    raw = text if text is not None else (page if isinstance(page, str) else None)
+    if raw is not None and _too_deep(root):
+        flat = as_root(_flattened(raw))
+        root = flat if flat is not None else root
     listing = find_links(root, url)
     excluded: set[Any] = set()
     for group in listing.groups:
@@ -152,7 +177,8 @@ def classify_page(page: Union[str, bytes, Selector, Any], url: str, prior: Optio
     meta = _article_meta(root)
     links = listing.headline_links
     clear_article = body_chars >= CLEAR_ARTICLE_CHARS and body_punct >= 4
-    some_article = body_chars >= SHORT_ARTICLE_CHARS and body_punct >= 2
+    # A URL that names an article makes a shorter text enough.
+    some_article = body_chars >= (SHORT_ARTICLE_CHARS if prior != ARTICLE else 60) and body_punct >= 2
     # A short list with a pager is a listing too (the last page of a channel).
     clear_listing = links >= CLEAR_LISTING_LINKS or (links >= 2 and bool(listing.page_urls) and not some_article)
 
@@ -160,6 +186,8 @@ def classify_page(page: Union[str, bytes, Selector, Any], url: str, prior: Optio
         kind = ARTICLE
     elif body_chars >= 150 and body_punct >= 4 and body_chars * 2 >= list_chars * 3:
         kind = ARTICLE  # a short article beside a short related list
+    elif body_chars >= 150 and body_punct >= 8:
+        kind = ARTICLE  # several sentences of running text outside any list: no listing has that
     elif some_article and (meta or prior == ARTICLE):
         kind = ARTICLE
     elif clear_listing:

@@ -1,4 +1,4 @@
-"""The cleaning pipeline every item passes (issue 5).
+"""The cleaning pipeline every item passes.
 
 Spiders hand over the text they found; this pipeline applies the shared,
 per-site cleaning functions of kspider.extract: whitespace and width,

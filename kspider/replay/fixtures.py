@@ -1,4 +1,4 @@
-"""Fixture sets (CONTRACT §5): loading, lookup and writing.
+"""Fixture sets (README, "Replay"): loading, lookup and writing.
 
 A fixture set is a directory with ``manifest.jsonl`` and the bodies. A replay
 directory may hold several sets in subdirectories; all their manifests load.

@@ -1,4 +1,4 @@
-"""Record mode: every live response written into a fixture set (CONTRACT §5)."""
+"""Record mode: every live response written into a fixture set (format: kspider.replay.fixtures)."""
 from __future__ import annotations
 
 import logging

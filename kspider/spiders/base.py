@@ -1,6 +1,6 @@
 """What every template spider shares: arguments, routing, reference dates, item building.
 
-A template spider declares ``name`` (its template, CONTRACT §2) and ``routes``
+A template spider declares ``name`` (its template) and ``routes``
 (URL regex → callback name); the sites it crawls come from the site registry.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ def split_arg(value: Optional[str]) -> list[str]:
 class KSpider(scrapy.Spider):
     """Base of the template spiders.
 
-    Arguments (CONTRACT §2): ``-a urls=URL[,URL…]`` starts from these URLs, each
+    Arguments: ``-a urls=URL[,URL…]`` starts from these URLs, each
     routed by its URL pattern; ``-a sites=HOST[,HOST…]`` crawls only these hosts.
     """
 

@@ -78,7 +78,7 @@ class NewsPortalSpider(KSpider):
     def parse_page(self, response: Response) -> Iterator[Any]:
         """Read the page's kind from its content (the URL route or the link as a prior), then parse it."""
         prior = _PRIOR_OF_ROUTE.get(response.meta.get("route", "")) or response.meta.get("link_kind")
-        page = classify_page(response.selector, response.url, prior)
+        page = classify_page(response.selector, response.url, prior, text=response.text)
         self.crawler.stats.inc_value(f"page_kind/{page.kind}")
         if prior and page.kind != prior:
             self.crawler.stats.inc_value("page_kind/not_as_linked")
