@@ -6,6 +6,11 @@ artifacts and some encoding damage, some GBK with the charset only in
 ``<meta>`` (Scrapy's response decoding reads it); the cleaning pipeline strips
 the pinyin, flags the damage and adds ``content_text_hans``. The site's
 address is configuration: the routes match any host, the registry entry names it.
+
+The DedeCMS URL routes and the registry's layout selectors are hints: every page
+of the host is read by its content (article, listing or other), so the same
+site served by another CMS (PHPCMS's ``index.php?m=content…`` URLs, say) is
+crawled from any start URL, through the generic readers, each fallback counted.
 """
 from __future__ import annotations
 

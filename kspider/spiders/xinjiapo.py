@@ -4,7 +4,9 @@ Home and channel listings → articles ``/news/ID``. The date line shows month,
 day and weekday but no year; the year is inferred against the response Date
 in Asia/Singapore time (the registry's ``tz``). The site covers all news: the
 topic filter (registry ``topic_keywords``) keeps only articles on the
-crawler's subject. Layout selectors are in the registry entry.
+crawler's subject. Layout selectors are in the registry entry; they and the
+URL routes are hints: every page of the host is read by its content, so another
+rendering of the site (WordPress permalinks, other class names) is crawled too.
 """
 from __future__ import annotations
 
