@@ -73,6 +73,8 @@ def test_article_fields_match_expected(url):
         assert got[name] == want[name], name
     _, page, _ = parse(url)
     assert page.canonical in (None, want["canonical_url"])
+    # The site's selectors found every part: nothing came from the generic extractor.
+    assert page.fallback_fields == [] and "layout_fallback" not in page.quality_flags
 
 
 @pytest.mark.parametrize("url", sorted(ARTICLES))
