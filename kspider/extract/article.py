@@ -126,6 +126,7 @@ _GENERIC_BOILERPLATE = re.compile(
     r"二维码关注|扫码关注|尽在.{0,12}(?:APP|客户端)$|^下载.{0,12}(?:APP|客户端)|"
     r"^(?:长按|扫描|扫码|识别).{0,8}二维码|^点击(?:上方)?蓝字|^分享、?点赞、?在看|^(?:跟贴|跟帖|评论|参与)\s*\d+|"
     r"^.{0,12}(?:报料|爆料|新闻热线|报料热线|举报电话|投稿邮箱)\s*[:：]|"
+    r"^.{0,10}(?:公众号|微信号|视频号)$|"
     r"^(?:关注|扫码关注|长按关注|欢迎关注).{0,20}(?:公众号|微信|微博|抖音号|视频号)$|^【\s*(?:纠错|打印|关闭|收藏)\s*】|"
     r"^(?:微信|微博|QQ|QQ空间|朋友圈|新浪微博|腾讯微博|豆瓣|人人网)(?:\s*[/|、]?\s*(?:微信|微博|QQ|QQ空间|朋友圈|"
     r"新浪微博|腾讯微博|豆瓣|人人网))*$",
@@ -624,10 +625,14 @@ def _date_from_time_elements(page: _Page, body_idx: int, first_prose: int, ref: 
 
 # --------------------------------------------------------------------------- byline
 
-_EDITOR_RE = re.compile(r"(?:责任编辑|責任編輯|责编|責編|编辑|編輯)\s*[:：]\s*([^\s】\]）)|｜,，;；:：]{1,20})")
+_CHIEF_EDITOR_RE = re.compile(r"(?:责任编辑|責任編輯|责编|責編)\s*[:：|｜]?\s*([^\s】\]）)|｜,，;；:：]{1,20})")
+_REPORTER_RE = re.compile(r"(?:^|\s|【|\[)\S{0,8}(?:记者|記者)\s*[|｜:：]?\s*([\u4e00-\u9fff·]{2,5})(?=$|\s|】|\]|\d)")
+_DATE_THEN_NAME = re.compile(r"^(?:19|20)\d{2}[-/年.]\d{1,2}[-/月.]\d{1,2}日?\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*"
+                             r"(?:来自|來自)?\s*([\u4e00-\u9fffA-Za-z]{2,12})$")
+_EDITOR_RE = re.compile(r"(?:责任编辑|責任編輯|责编|責編|编辑|編輯)(?:\s*[:：|｜]\s*|\s+)([^\s】\]）)|｜,，;；:：]{1,20})")
 _SOURCE_RE = re.compile(r"(?:来源|來源|稿源|文章来源|信息来源)\s*[:：]\s*([^\s】\]）)|｜,，;；:：]{1,30})")
 _AUTHOR_RE = re.compile(r"(?:作者|记者|記者|文)\s*[:：／/]\s*([^\s】\]）)|｜,，;；:：]{1,30})")
-_VALUE_CUT = re.compile(r"\s*(?:[|｜]|(?:19|20)\d{2}\s*[-/.年]|发布(?:时间|日期|于|者)|時間|时间|日期|通讯员|查看|浏览|阅读|点击|字号|字体|摘要|举报|\+关注|参与互动|参与评论|我要评论|【|\[|打印|分享|评论).*$")
+_VALUE_CUT = re.compile(r"\s*(?:[|｜]|(?:19|20)\d{2}\s*[-/.年]|发布(?:时间|日期|于|者)|時間|时间|日期|通讯员|昨天|今天|前天|\d+\s*(?:分钟|小时|天)前|\d{1,2}:\d{2}|\d+人参与|查看|浏览|阅读|点击|字号|字体|摘要|举报|\+关注|参与互动|参与评论|我要评论|【|\[|打印|分享|评论).*$")
 
 
 # CMS account names and placeholders printed where no person is named
@@ -638,7 +643,7 @@ _NO_ONE = frozenset({"admin", "administrator", "root", "webmaster", "editor", "�
 def _clean_value(value: Optional[str]) -> Optional[str]:
     if not value:
         return None
-    value = re.sub(r"^.{0,8}?(?:记者|記者|通讯员)\s*[|｜:：/]?\s*", "", value.strip())
+    value = re.sub(r"^.{0,8}?(?:记者|記者|通讯员)(?:\s*[|｜:：/]\s*|\s+)", "", value.strip())
     value = _VALUE_CUT.sub("", normalize_text(value)).strip(" :：|｜·•,，;；()（）【】[]")
     value = re.sub(r"_[A-Z]{1,4}\d{2,}$", "", value)  # a staff code after the name (王晓_NN1234)
     if not value or value.lower() in _NO_ONE or value.isdigit():  # an account id is no name
@@ -764,6 +769,12 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         sim = max((_similar(b.text, r) for r in references), default=0.0)
         if sim >= 0.5 and sim > best_sim + 0.05:
             best_sim, headline_k, title = sim, k, b.text
+    if title is not None:
+        for r in references:
+            rest = title[len(r):].strip() if r and title.startswith(r) else None
+            if rest and len(rest) <= 4:
+                title = r
+                break
     if title is None:
         # no metadata agrees: the nearest h1/h2 (or *title* element) before the body, else its first block
         for k, b, el in candidates:
@@ -854,17 +865,36 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         result.source_name = _clean_value(byline.source_name)
         result.editor = _clean_value(byline.editor or byline.meta_editor)
         result.views = byline.views
-    tail_lines = [b.text for b in dropped if b not in zone] + [b.text for b in blocks[
-        (position[id(kept[-1])] + 1 if kept else first_prose):][:12]]
-    for line in tail_lines:
-        if result.editor is None:
-            m = _EDITOR_RE.search(line)
-            if m:
+    # lines after the body's first prose, in or right after the body (责任编辑 / 来源 lines, even in pruned parts)
+    body_stop = page.end[body_idx]
+    zone_ids = {id(b) for b in zone}
+    tail_lines = [b.text for b in blocks[first_prose:] if id(b) not in zone_ids
+                  and (b.owner <= body_stop or position[id(b)] <= (position[id(kept[-1])] if kept else first_prose) + 20)
+                  and len(b.text) <= 100]
+    if result.editor is None or (byline is not None and byline.editor is None):
+        for editor_re in (_CHIEF_EDITOR_RE, _EDITOR_RE):  # 责任编辑 over 编辑
+            m = next((m for m in map(editor_re.search, tail_lines + [zone_text]) if m), None)
+            if m and _clean_value(m.group(1)):
                 result.editor = _clean_value(m.group(1))
+                break
+    for line in tail_lines:
         if result.source_name is None:
             m = _SOURCE_RE.search(line)
             if m and len(line) < 80:
                 result.source_name = _clean_value(m.group(1))
+    if result.author is None:
+        m = _REPORTER_RE.search(zone_text)
+        if m:
+            result.author = _clean_value(m.group(1))
+    if result.source_name is None and meta.get("source"):
+        result.source_name = _clean_value(meta["source"])
+    if result.source_name is None:
+        # an unlabelled source right after the date: "2023年03月16日 09:12 新华日报"
+        for b in zone:
+            m = _DATE_THEN_NAME.match(b.text)
+            if m:
+                result.source_name = m.group(1)
+                break
     by_poster = False
     for label_re, name in _EXTRA_LABELS:  # 原作者 over 发布者; 来自 (Discuz portal)
         m = label_re.search(zone_text)
@@ -887,10 +917,15 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
                 result.author = _clean_value(m.group(1) or m.group(2))
                 break
     if result.author is None:
+        # a <meta name="author"> names the editor, the portal or the CMS as often as the author:
+        # taken only when the byline, or a line of its own (an author card), shows the same name
         value = next((str(a.get("name")) for item in ld for a in _as_list(item.get("author"))
-                      if isinstance(a, dict) and a.get("name")), None) or meta.get("author")
-        # an invisible author tag often names the publishing office, which is the source
-        if value and not _SOFTWARE_CREDIT.search(value) and not _ORGANIZATION.search(value.strip()):
+                      if isinstance(a, dict) and a.get("name")), None)
+        shown = (meta.get("author") or "").strip()
+        if value is None and shown and shown != result.editor and not _ORGANIZATION.search(shown) \
+                and (shown in zone_text or any(b.text == shown for b in blocks)):
+            value = shown
+        if value and not _SOFTWARE_CREDIT.search(value):
             result.author = _clean_value(value)
     if result.source_name is None:
         m = _SOURCE_RE.search(zone_text or "")
@@ -921,7 +956,7 @@ _ORIGINAL_AUTHOR = re.compile(r"原作者\s*[:：]\s*([^|｜]{1,30})")
 _EXTRA_LABELS = (
     (re.compile(r"(?:发布者|發佈者|发布人|發布人|投稿人)\s*[:：]\s*([^|｜]{1,30})"), "author"),
     (_ORIGINAL_AUTHOR, "author"),
-    (re.compile(r"(?:来自|來自|转载自|轉載自)\s*[:：]\s*([^|｜]{1,30})"), "source_name"),
+    (re.compile(r"(?:来自|來自|转载自|轉載自)\s*[:：]?\s*([^|｜\s]{2,30})"), "source_name"),
 )
 _ORGANIZATION = re.compile(r"(?:局|办|处|委|中心|公司|政府|网|社|报|院|厅|部|站|室|馆|会|所|队|团)$")
 _SOFTWARE_CREDIT = re.compile(r"\bteam\b|\binc\b|powered|cms|discuz|comsenz|wordpress|dedecms|phpcms", re.I)
