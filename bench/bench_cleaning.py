@@ -2,7 +2,7 @@
 
     python bench/bench_cleaning.py [--seeds DIR] [--fixtures DIR] [--rounds N]
 
-The corpus: the seed texts (default /work/shared/seeds, when present) and the
+The corpus: the seed texts (default fixtures/seeds) and the
 HTML bodies of every fixture set under fixtures/ (their <body> text, split into
 blocks as the spiders do). Runs with an empty or missing fixtures/ too.
 """
@@ -58,7 +58,7 @@ def fixture_texts(fixtures: Path) -> Iterator[tuple[str, str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=Path, default=Path("/work/shared/seeds"))
+    parser.add_argument("--seeds", type=Path, default=Path(__file__).resolve().parent.parent / "fixtures" / "seeds")
     parser.add_argument("--fixtures", type=Path, default=ROOT / "fixtures")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
