@@ -302,3 +302,21 @@ def test_unlabelled_transport_phrases_keep_road_codes() -> None:
 def test_feature_vocabulary(term: str) -> None:
     ad = extract_ad(f"昆山千灯工业厂房出售3200平方米，{term}，售价680万元，联系人陈经理13524678515")
     assert ad is not None and term in ad["features"], (term, ad and ad["features"])
+
+
+def test_table_rows_label_then_value() -> None:
+    ad = extract_ad("类型\n高台仓库\n位置\n太仓港区\n面积\n8000平方米\n租金\n1.0元/平/天\n特色\n高台库、消防丙二类、可分租\n联系\n葛经理 13391219793",
+                    "太仓港区 仓库出租 8000平 高台库")
+    assert ad["property_type"] == "高台仓库"
+    assert ad["features"] == ["高台库", "消防丙二类", "可分租"]
+    assert ad["area_sqm_min"] == 8000 and ad["price_unit"] == "元/㎡/天"
+
+
+def test_rent_or_sale_land_with_bracket_labels() -> None:
+    ad = extract_ad("【地块类型】工业用地\n【土地面积】50亩\n【租售价格】面议\n【地块优势】五通一平、独门独院、可环评\n"
+                    "【周边交通】紧邻S17苏昆太高速千灯出口，距上海虹桥机场45分钟\n【联系方式】陈经理 13524678515",
+                    "千灯镇工业用地可租可售 50亩 五通一平")
+    assert ad["property_type"] == "工业用地" and ad["land_area_mu"] == 50 and ad["deal_type"] == "rent_or_sale"
+    assert ad["features"] == ["五通一平", "独门独院", "可环评"]
+    assert ad["transport"] == ["紧邻S17苏昆太高速千灯出口", "距上海虹桥机场45分钟"]
+    assert ad["price_value"] is None

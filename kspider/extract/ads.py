@@ -655,6 +655,30 @@ def is_ad(text: str, title: str | None = None) -> bool:
     return _decide(_signals(full), full)
 
 
+# A label alone on its line, its value on the next: what a listing laid out as a table gives
+# ("类型" / "高台仓库" from <td>类型</td><td>高台仓库</td>).
+_BARE_LABEL = re.compile(
+    r"^(?:物业类型|房源类型|类型|位置|地址|所在位置|面积|建筑面积|占地面积|土地面积|租金|价格|售价|租售价格|层高|檐高|承重|"
+    r"配电|特色|优势|亮点|配套|交通|周边交通|联系|联系人|联系方式|电话)$"
+)
+
+
+def _join_label_rows(text: str) -> str:
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        if _BARE_LABEL.match(line) and i + 1 < len(lines) and lines[i + 1].strip() and not _BARE_LABEL.match(
+                lines[i + 1].strip()):
+            out.append(f"{line}:{lines[i + 1].strip()}")
+            i += 2
+            continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
+
+
 def extract_ad(text: str, title: str | None = None) -> dict[str, Any] | None:
     """The RentalAd content fields (docs/DATA_MODEL.md) of an ad text, or None if it is not an ad.
 
@@ -664,7 +688,7 @@ def extract_ad(text: str, title: str | None = None) -> dict[str, Any] | None:
     """
     if not text or not isinstance(text, str):
         return None
-    full = _analysis_text(f"{title}\n{text}" if title else text)
+    full = _join_label_rows(_analysis_text(f"{title}\n{text}" if title else text))
     sig = _signals(full)
     if not _decide(sig, full):
         return None

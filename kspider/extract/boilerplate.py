@@ -264,7 +264,8 @@ def _drop_headline_runs(kept: list[Block], positions: list[int], furniture: set[
     drop: set[int] = set()
     for start, end in runs:
         size = end - start + 1
-        at_tail = end == len(kept) - 1
+        # the end of the body, or its very start (a list pasted above the text)
+        at_tail = end == len(kept) - 1 or (start == 0 and size >= 3 and end + 1 < len(kept))
         first, last = positions[start], positions[end]
         # furniture right before or after the run, or inside it (licence lines between headlines)
         near_furniture = (first - 1 in furniture or last + 1 in furniture

@@ -214,7 +214,7 @@ class KSpider(scrapy.Spider):
 
 # A post whose headline offers property for rent or sale is a dedicated listing post.
 LISTING_TITLE = re.compile(
-    r"(厂房|仓库|倉庫|土地|用地|办公楼|研发楼|冷库|车间|独栋|廠房)[^。]*?(出租|出售|招租|转让|租售|急租|急售)"
+    r"(厂房|仓库|倉庫|土地|用地|办公楼|研发楼|冷库|车间|独栋|廠房)[^。]*?(出租|出售|招租|转让|租售|急租|急售|可租可售|可租|可售)"
     r"|(出租|出售|招租|转让|租售|急租|急售)[^。]*?(厂房|仓库|倉庫|土地|用地|办公楼|研发楼|冷库|车间|独栋|廠房)"
 )
 
