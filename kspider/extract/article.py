@@ -625,6 +625,7 @@ def _date_from_time_elements(page: _Page, body_idx: int, first_prose: int, ref: 
 
 # --------------------------------------------------------------------------- byline
 
+_PHOTO_CREDIT = re.compile(r"(?:图片|圖片|照片|题图|題圖|配图|视频|視頻)(?:来源|來源)\s*[:：]\s*\S+")
 _CHIEF_EDITOR_RE = re.compile(r"(?:责任编辑|責任編輯|责编|責編)\s*[:：|｜]?\s*([^\s】\]）)|｜,，;；:：]{1,20})")
 _REPORTER_RE = re.compile(r"(?:^|\s|【|\[)\S{0,8}(?:记者|記者)\s*[|｜:：]?\s*([\u4e00-\u9fff·]{2,5})(?=$|\s|】|\]|\d)")
 _DATE_THEN_NAME = re.compile(r"^(?:19|20)\d{2}[-/年.]\d{1,2}[-/月.]\d{1,2}日?\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*"
@@ -858,7 +859,8 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         result.flag("missing_date")
 
     # ---- byline: author, source, editor
-    zone_text = " ".join(b.text for b in zone)
+    # a photo credit (图片来源：视觉中国) is no source of the article
+    zone_text = _PHOTO_CREDIT.sub(" ", " ".join(b.text for b in zone))
     byline = parse_meta_line(zone_text) if zone_text else None
     if byline is not None:
         result.author = _clean_value(byline.author)
@@ -886,6 +888,8 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         m = _REPORTER_RE.search(zone_text)
         if m:
             result.author = _clean_value(m.group(1))
+    if result.source_name and " " in result.source_name and re.match(r"[\u4e00-\u9fff]{2,}", result.source_name):
+        result.source_name = result.source_name.split(" ")[0]
     if result.source_name is None and meta.get("source"):
         result.source_name = _clean_value(meta["source"])
     if result.source_name is None:
@@ -976,7 +980,7 @@ def _author_element(page: _Page, body_idx: int) -> Optional[str]:
             if _comment_owner(page, i):
                 continue
             text = re.sub(r"^(?:作者|文|by)\s*[:：/]?\s*", "", _text_of(el), flags=re.I).strip()
-            if 1 < len(text) <= 20 and not _SENTENCE_END.search(text):
+            if 1 < len(text) <= 20 and not _SENTENCE_END.search(text) and not _EDITOR_RE.search(text):
                 return _clean_value(text)
     return None
 
