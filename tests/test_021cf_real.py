@@ -227,3 +227,11 @@ def test_missed_selectors_fall_back_to_the_generic_extractor(spider_and_stats, i
 def test_known_markup_needs_no_fallback(parsed):
     for article, _ in parsed.values():
         assert "layout_fallback" not in article["quality_flags"]
+
+
+def test_listing_of_another_list_style_still_gives_its_posts(index):
+    """The theme's album list style (no h2 per post): post links read from the main column."""
+    html = replay_response(index, Request(f"{TC}/")).text
+    html = html.replace('<div class="post item">', '<div class="albumitem">').replace("<h2>", "<h3>").replace("</h2>", "</h3>")
+    listing = tpure.parse_listing(html, f"{TC}/")
+    assert listing.post_urls == [f"{TC}/index.php/post/{i}.html" for i in (3, 6, 4)]

@@ -263,3 +263,8 @@ def test_credits_and_captions_before_a_pasted_link_list_stay():
     links = [Block(t, link_ratio=1.0) for t in ("全国铁路今日起实行新的列车运行图", "国产大飞机C919开通新航线", "多所高校公布寒假放假时间")]
     blocks = [Block(t) for t in body] + [Block("免责声明:本文系转载，版权归原作者所有。")] + links + [Block(_LICENCE[0])]
     assert _texts(remove_boilerplate(blocks, title="陆家镇智能制造产业园一期竣工")) == body
+
+
+def test_off_topic_run_opening_the_body_is_removed():
+    run = ["全国铁路今日起实行新的列车运行图", "国产大飞机C919开通新航线", "多所高校公布寒假放假时间"]
+    assert _body(run + _INVEST) == _INVEST

@@ -65,11 +65,22 @@ class Listing:
     category_urls: list[str] = field(default_factory=list)
 
 
+# A post's address in Z-BlogPHP's URL modes (index.php rewrite, full rewrite, dynamic).
+POST_LINK = re.compile(r"/post/\d+\.html$|/\?id=\d+$")
+
+
 def parse_listing(page: Union[str, Selector], base_url: str) -> Listing:
     """Post links, pagination links and category links of a tpure listing page (home, category, tag)."""
     sel = _sel(page)
+    post_urls = _abs_links(
+        sel, "div.post.item h2 a, div.item h2 a, div.post.istop h2 a, div.item div.albumcon > a", base_url)
+    if not post_urls:
+        # Another list style of the theme (album, sticker …): post links of the main column,
+        # the sidebar's hot/new lists left out.
+        post_urls = [u for u in _abs_links(sel, "div.content, div.listcon, div.block", base_url)
+                     if POST_LINK.search(u)]
     return Listing(
-        post_urls=_abs_links(sel, "div.post.item h2 a, div.item h2 a, div.post.istop h2 a", base_url),
+        post_urls=post_urls,
         page_urls=_abs_links(sel, "div.pagebar a, div.pagination a, div.pages a.m, span.next-page a", base_url),
         category_urls=_abs_links(sel, "div.header .menu a, #nav a, ul.nav a, div.nav a, div.menu a, nav a", base_url),
     )
