@@ -320,3 +320,8 @@ def test_rent_or_sale_land_with_bracket_labels() -> None:
     assert ad["features"] == ["五通一平", "独门独院", "可环评"]
     assert ad["transport"] == ["紧邻S17苏昆太高速千灯出口", "距上海虹桥机场45分钟"]
     assert ad["price_value"] is None
+
+
+def test_bracketed_heading_is_not_the_property() -> None:
+    ad = extract_ad("【厂房推荐】花桥高标仓5000平出租 消防丙二类\n咨询电话：400-0123-021")
+    assert ad["property_type"] == "高标仓" and ad["features"] == ["消防丙二类"]

@@ -268,7 +268,11 @@ def _property_type(text: str) -> str | None:
         value = re.split(r"[\s,，;；、/|]", match.group("value").strip(), maxsplit=1)[0].rstrip("。.")
         if value and _PROPERTY.search(value):
             return value
-    match = _PROPERTY.search(text)
+    # A heading in brackets (【厂房推荐】) names the section, not the property, when the text names one.
+    headings = [m.span() for m in re.finditer(r"【[^】\n]{0,12}】", text)]
+    found = [m for m in _PROPERTY.finditer(text)]
+    outside = [m for m in found if not any(a <= m.start() < b for a, b in headings)]
+    match = (outside or found or [None])[0]
     return re.sub(r"\s+", "", match.group(0)) if match else None
 
 
