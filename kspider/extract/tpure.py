@@ -20,6 +20,7 @@ from parsel import Selector
 from kspider.extract.boilerplate import Block, remove_boilerplate
 from kspider.extract.counters import parse_count
 from kspider.extract.dates import parse_date
+from kspider.extract.newsportal import labelled_lines
 from kspider.extract.html import body_blocks
 from kspider.extract.page import as_selector as _sel
 from kspider.extract.page import abs_links, detached_body, finish_body, select
@@ -232,8 +233,13 @@ def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "A
     dropped = [b for b in all_blocks if id(b) not in kept_ids]
 
     canonical = next((link.get("href") for link in select(sel, 'link[rel="canonical"]') if link.get("href")), None)
+    # 【责任编辑:…】 and 原文地址:URL lines the reposting left in the body (furniture, but they name
+    # the editor and the source).
+    labelled = labelled_lines(b.text for b in all_blocks)
     result = ArticleResult(
         title=title,
+        editor=labelled["editor"],
+        source_url=labelled["source_url"],
         author=info["author"],
         category=info["category"] or (breadcrumbs[-1] if breadcrumbs else None),
         breadcrumbs=breadcrumbs,
