@@ -224,8 +224,7 @@ class _Page:
 
 
 def _nonspace(text: str) -> int:
-    return len(text) - text.count(" ") - text.count("\n") - text.count("\t") - text.count("\r") \
-        - text.count("\u3000") - text.count("\xa0")
+    return sum(map(len, text.split()))
 
 
 def _is_hidden(el: etree._Element) -> bool:
@@ -247,8 +246,11 @@ def _data_row(tr: etree._Element) -> bool:
     return bool(_DATA_ROW(tr))
 
 
+_PUNCT_RE = re.compile("[" + re.escape("".join(sorted(_SENTENCE_PUNCT))) + "]")
+
+
 def _count_punct(text: str) -> int:
-    return sum(text.count(c) for c in _SENTENCE_PUNCT) if text else 0
+    return len(_PUNCT_RE.findall(text)) if text else 0
 
 
 def _walk(root: etree._Element) -> _Page:
@@ -327,7 +329,7 @@ def _walk(root: etree._Element) -> _Page:
         parent.append(el_idx)
         cls, cid = child.get("class"), child.get("id")
         words.append(f"{cls or ''} {cid or ''}".strip() if cls or cid else "")
-        if tag in SKIP_TAGS or _is_hidden(child):
+        if tag in SKIP_TAGS or (child.get("style") is not None or child.get("hidden") is not None) and _is_hidden(child):
             index_subtree(child, idx)
             if child.tail:
                 add(child.tail)
@@ -339,7 +341,7 @@ def _walk(root: etree._Element) -> _Page:
                 add(child.tail)
             continue
         block = tag in BLOCK_TAGS
-        if tag == "tr" and _data_row(child):
+        if tag == "tr" and len(child) >= 2 and _data_row(child):
             inline_rows.add(idx)
         if block and tag in ("td", "th") and el_idx in inline_rows:
             block = False  # a cell of a data row: the row is the line, cells are separated by a space
@@ -943,7 +945,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     # ---- html, images, lang
     result.content_html, result.images = _body_html(page, body_idx, pruned, kept, dropped, url)
     lang_attr = (root.get("lang") or root.get("xml:lang") or "").strip()
-    result.lang = detect_lang(result.content_text or (result.title or ""),
+    result.lang = detect_lang((result.content_text or (result.title or ""))[:1000],
                               default="zh-Hant" if lang_attr.lower() in ("zh-tw", "zh-hk", "zh-hant") else "zh-Hans") \
         if (result.content_text or result.title) else (lang_attr or None)
     canonical = root.find(".//link[@rel='canonical']")
@@ -1020,17 +1022,26 @@ def _looks_header(b: _TextBlock, title: Optional[str], ref: datetime) -> bool:
     if b.linked * 2 >= b.chars:
         return True
     if len(b.text) <= 160 and not _SENTENCE_END.search(b.text) and (
-            _HEADER_LABEL.search(b.text) or parse_date(b.text, ref).iso):
+            _HEADER_LABEL.search(b.text) or _ANY_DATE.search(b.text)):
         return True
     return False
 
 
 _SENTENCE_END = re.compile(r"[。！？!?]")
+# whether a line shows a date (what it is does not matter here)
+_ANY_DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}|"
+                       r"昨天|今天|前天|刚刚|\d+\s*(?:秒|分钟|小时|天)前|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+                       r"[a-z]*\.?\s+\d{1,2},?\s+\d{4}|\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{4}",
+                       re.I)
 
 
 def _is_furniture(b: _TextBlock) -> bool:
     text = b.text
-    if _GENERIC_BOILERPLATE.search(text) or is_boilerplate(text):
+    if _GENERIC_BOILERPLATE.search(text):
+        return True
+    # the project's rules are about furniture lines; a long paragraph is article text (and the script
+    # conversion those rules need costs more than all the rest on a long body)
+    if len(text) <= 160 and is_boilerplate(text):
         return True
     if _PAGE_BAR.match(text) and b.linked:
         return True
