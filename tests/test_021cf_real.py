@@ -7,6 +7,7 @@ from the content entered into them, not from the parser.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import pytest
 from itemadapter import ItemAdapter
@@ -236,3 +237,10 @@ def test_listing_of_another_list_style_still_gives_its_posts(index):
     html = html.replace('<div class="post item">', '<div class="albumitem">').replace("<h2>", "<h3>").replace("</h2>", "</h3>")
     listing = tpure.parse_listing(html, f"{TC}/")
     assert listing.post_urls == [f"{TC}/index.php/post/{i}.html" for i in (3, 6, 4)]
+
+
+def test_source_line_gives_source_name(index):
+    html = replay_response(index, Request(f"{KS}/index.php/post/5.html")).text
+    html = html.replace("<p>【责任编辑:李明】</p>", "<p>来源：昆山日报</p>\n<p>【责任编辑:李明】</p>")
+    post = tpure.parse_post(html, f"{KS}/index.php/post/5.html", datetime(2026, 12, 1, 22, 28, 59, tzinfo=timezone.utc))
+    assert post.result.source_name == "昆山日报" and post.result.editor == "李明"

@@ -48,6 +48,10 @@ SITE_NAME_IN_NOTICE = re.compile(r"版[权權]声明[:：]?\s*本文由\s*(.+?)\
 # versions). A dash with no spaces around it belongs to the title ("2000-6000平").
 TITLE_SEPARATOR = re.compile(r"\s+[-–—|]\s+|\s*_\s*|\s*\|\s*")
 
+# The reposted article's source, on a line of its own: 来源：昆山日报, 文章来源: 新华网, 转载自中国江苏网.
+SOURCE_LINE = re.compile(r"^(?:[【\[]?(?:文章|新闻|信息|稿件)?来源\s*[:：]\s*|(?:文章)?(?:授权)?转载自\s*)"
+                         r"([^\s,，。:：【】\[\]]{2,20})[】\]]?$")
+
 # What the theme writes as the class of <body> (template/*.php: class="{$type}"), by the kind of page
 # Z-BlogPHP served. Only "article" is a post; a Z-BlogPHP page (留言本, 关于我们, tag cloud, archive
 # templates) is "page". Unknown or missing (older versions): read the page as a post.
@@ -236,10 +240,12 @@ def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "A
     # 【责任编辑:…】 and 原文地址:URL lines the reposting left in the body (furniture, but they name
     # the editor and the source).
     labelled = labelled_lines(b.text for b in all_blocks)
+    source_name = next((m.group(1) for m in (SOURCE_LINE.match(b.text.strip()) for b in all_blocks) if m), None)
     result = ArticleResult(
         title=title,
         editor=labelled["editor"],
         source_url=labelled["source_url"],
+        source_name=source_name,
         author=info["author"],
         category=info["category"] or (breadcrumbs[-1] if breadcrumbs else None),
         breadcrumbs=breadcrumbs,
