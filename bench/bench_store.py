@@ -1,18 +1,28 @@
-"""Store benchmark (not a test): insert rate, near-duplicate lookup rate, peak memory.
+"""Store benchmark (not a test): article writes/s against a plain-SQLite reference, lookups, peak memory.
 
-    .venv/bin/python bench/bench_store.py                      # 10k and 100k, embedded and jongodb
+    .venv/bin/python bench/bench_store.py                      # 10k and 100k, embedded (and jongodb at 10k)
     .venv/bin/python bench/bench_store.py --sizes 2000         # quick
-    .venv/bin/python bench/bench_store.py --backends embedded --sizes 10000
+    .venv/bin/python bench/bench_store.py --backends embedded --sizes 10000,100000
+    .venv/bin/python bench/bench_store.py --neardup            # MinHash recall/precision, before/after
 
 Each (backend, size) runs in its own process, so peak RSS is its own. The
 synthetic articles are ~450 Chinese characters; 10% are near-duplicate reposts
 (a few characters changed) and 5% exact copies at another URL, so the
 dedupe paths are exercised. Lookups are ``Store.near_duplicates(text)`` on
-edited copies of stored articles. jongodb runs from node_modules (`npm ci`);
-its own peak RSS is reported as ``server_peak_rss_mb``. jongodb is a wire
-test server: it answers ``{"lsh": {"$in": [...]}}`` by scanning, so it slows
-with size and fails (socket timeout) near 10k articles; MongoDB uses the
-multikey index.
+edited copies of stored articles.
+
+The reference, measured in the same process right after the store: plain
+SQLite (same file settings: WAL, synchronous=NORMAL) taking the same rows in
+transactions of one store batch: one row per article (its stored JSON
+document) and its index rows (content hash, URL, its LSH band keys) in one
+indexed key table. Its rows are built before its clock starts, so the ratio
+is the store's whole cost (documents, MinHash, reads, decisions, writes)
+against SQLite's cost of the inserts alone.
+
+jongodb runs from node_modules (`npm ci`); its own peak RSS is reported as
+``server_peak_rss_mb``. jongodb is a wire test server: it answers
+``{"lsh": {"$in": [...]}}`` by scanning, so it slows with size; MongoDB uses
+the multikey index.
 """
 from __future__ import annotations
 
@@ -92,6 +102,42 @@ def peak_rss_mb(pid: Optional[int] = None) -> float:
     return float("nan")
 
 
+def sqlite_reference(items: list[Any], tmp: str, batch: int) -> float:
+    """Seconds plain SQLite takes to insert the same articles and index rows (see the module doc)."""
+    import json
+    import sqlite3
+
+    from kspider.store import neardup
+    from kspider.store.documents import item_to_doc
+
+    rows = []
+    for item in items:
+        _, doc = item_to_doc(item)
+        sig = neardup.signature(doc["content_text"])
+        keys = neardup.band_keys(sig)
+        doc.update({"lsh": keys, "minhash": neardup.encode_signature(sig), "dup_group": doc["_id"], "version": 1,
+                    "first_seen": doc["crawled_at"], "last_seen": doc["crawled_at"]})
+        index = [("content_hash", doc["content_hash"]), ("url", doc["url"]), *(("lsh", k) for k in keys)]
+        rows.append((doc["_id"], json.dumps(doc, ensure_ascii=False, separators=(",", ":")), index))
+    conn = sqlite3.connect(f"{tmp}/reference.sqlite3", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE docs (id TEXT PRIMARY KEY, doc TEXT NOT NULL)")
+    conn.execute("CREATE TABLE keys (kind TEXT NOT NULL, value TEXT NOT NULL, id TEXT NOT NULL)")
+    conn.execute("CREATE INDEX keys_lookup ON keys (kind, value)")
+    start = time.perf_counter()
+    for i in range(0, len(rows), batch):
+        chunk = rows[i : i + batch]
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany("INSERT OR REPLACE INTO docs (id, doc) VALUES (?, ?)", [(r[0], r[1]) for r in chunk])
+        conn.executemany("INSERT INTO keys (kind, value, id) VALUES (?, ?, ?)",
+                         [(kind, value, r[0]) for r in chunk for kind, value in r[2]])
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
 def worker(backend: str, size: int, lookups: int) -> dict[str, Any]:
     from kspider.store import open_store
 
@@ -121,8 +167,11 @@ def worker(backend: str, size: int, lookups: int) -> dict[str, Any]:
             lookup_s = time.perf_counter() - start
             counts = store.counts()
             store.close()
+            reference = sqlite_reference(items, tmp, batch) if backend == "embedded" else None
             result = {
                 "backend": backend, "articles_in": size, "stored": counts["articles"],
+                "reference_per_s": round(size / reference, 1) if reference else None,
+                "ratio": round(reference / insert_s, 3) if reference else None,
                 "inserts_per_s": round(size / insert_s, 1), "near_dups": store.counters.get("near_dups", 0),
                 "alt_urls": store.counters.get("alt_urls", 0),
                 "lookups_per_s": round(lookups / lookup_s, 1), "lookup_hit_rate": round(hits / max(lookups, 1), 3),
@@ -137,13 +186,87 @@ def worker(backend: str, size: int, lookups: int) -> dict[str, Any]:
                 server.wait()
 
 
+def neardup_quality(n: int = 1000, seed: int = 5) -> None:
+    """Recall and precision of near-duplicate grouping, the shipped MinHash against the earlier one.
+
+    The set: `n` random texts and `n` edited copies, each with 5 to 120 of its
+    450 characters changed, so true similarities spread across the 0.7
+    threshold. Truth: pairs whose exact Jaccard similarity of shingles is at
+    least 0.7 (computed for every pair of a family and every candidate pair).
+    Predicted: pairs sharing an LSH band key whose signatures estimate ≥ 0.7.
+    The earlier scheme (datasketch, CRC-32 per shingle, 128 permutations) is
+    rebuilt here for the comparison.
+    """
+    import zlib
+    from itertools import combinations
+
+    import numpy as np
+    from datasketch import MinHash
+    from datasketch.lsh import _optimal_param
+
+    from kspider.store import neardup
+
+    rng = random.Random(seed)
+    texts = ["".join(rng.choice(POOL) for _ in range(450)) for _ in range(n)]
+    family = list(range(n))
+    for i in range(n):
+        source = rng.randrange(len(texts))
+        texts.append(edit(rng, texts[source], changes=rng.randint(5, 120)))
+        family.append(family[source])
+    shingle_sets = [neardup.shingles(t) for t in texts]
+
+    def jaccard(i: int, j: int) -> float:
+        a, b = shingle_sets[i], shingle_sets[j]
+        return len(a & b) / len(a | b)
+
+    members: dict[int, list[int]] = {}
+    for i, f in enumerate(family):
+        members.setdefault(f, []).append(i)
+    truth = {(i, j) for group in members.values() for i, j in combinations(group, 2) if jaccard(i, j) >= 0.7}
+
+    perms = MinHash(num_perm=128, scheme="affine32").permutations
+    rows_old = _optimal_param(0.7, 128, 0.2, 0.8)
+
+    def old_signature(text: str) -> np.ndarray:
+        mh = MinHash(num_perm=128, hashfunc=zlib.crc32, permutations=perms, scheme="affine32")
+        mh.update_batch([g.encode("utf-8") for g in neardup.shingles(text)])
+        return mh.hashvalues.astype(np.uint32)
+
+    def old_keys(sig: np.ndarray) -> list[str]:
+        bands, rows = rows_old
+        return [f"{b}:{sig[b * rows:(b + 1) * rows].tobytes().hex()}" for b in range(bands)]
+
+    schemes = {"earlier (CRC-32, 128 perm.)": (old_signature, old_keys),
+               f"shipped ({neardup.SCHEME}, {neardup.NUM_PERM} perm.)": (neardup.signature, neardup.band_keys)}
+    for label, (sign, keys_of) in schemes.items():
+        start = time.perf_counter()
+        sigs = [sign(t) for t in texts]
+        keys = [keys_of(s) for s in sigs]
+        per_doc_us = (time.perf_counter() - start) / len(texts) * 1e6
+        buckets: dict[str, list[int]] = {}
+        for i, ks in enumerate(keys):
+            for k in ks:
+                buckets.setdefault(k, []).append(i)
+        candidates = {(i, j) for group in buckets.values() for i, j in combinations(sorted(set(group)), 2)}
+        truth_all = truth | {(i, j) for i, j in candidates if jaccard(i, j) >= 0.7}
+        predicted = {(i, j) for i, j in candidates if float(np.count_nonzero(sigs[i] == sigs[j])) / len(sigs[i]) >= 0.7}
+        hits = len(predicted & truth_all)
+        print(f"{label:30} recall {hits / max(len(truth_all), 1):.3f}  precision {hits / max(len(predicted), 1):.3f}  "
+              f"({len(truth_all)} true pairs, {len(predicted)} predicted, {len(candidates)} candidates, "
+              f"{len(keys[0])} band keys/doc, signature+keys {per_doc_us:.0f} µs/doc)", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated article counts")
     parser.add_argument("--backends", default="embedded,jongodb")
     parser.add_argument("--lookups", type=int, default=1000)
+    parser.add_argument("--neardup", action="store_true", help="near-duplicate recall/precision, both MinHash schemes")
     parser.add_argument("--worker", nargs=2, metavar=("BACKEND", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.neardup:
+        neardup_quality()
+        return 0
     if args.worker:
         print(json.dumps(worker(args.worker[0], int(args.worker[1]), args.lookups)))
         return 0
@@ -162,7 +285,9 @@ def main() -> int:
                 print(f"{r['backend']:8} {r['articles_in']:>7} articles: {r['error']}", flush=True)
                 continue
             server = f", jongodb server peak RSS {r['server_peak_rss_mb']} MB" if "server_peak_rss_mb" in r else ""
-            print(f"{r['backend']:8} {r['articles_in']:>7} articles: {r['inserts_per_s']:>8} inserts/s, "
+            ref = (f" | plain SQLite {r['reference_per_s']:>8}/s, store/SQLite {r['ratio']:.2f}x"
+                   if r.get("ratio") else "")
+            print(f"{r['backend']:8} {r['articles_in']:>7} articles: {r['inserts_per_s']:>8} inserts/s{ref}, "
                   f"{r['lookups_per_s']:>8} near-dup lookups/s (hit rate {r['lookup_hit_rate']}), stored {r['stored']}, "
                   f"near-dups {r['near_dups']}, alt URLs {r['alt_urls']}, peak RSS {r['peak_rss_mb']} MB{server}", flush=True)
     return 0

@@ -25,6 +25,8 @@ def test_shingles_are_five_characters_of_normalized_text() -> None:
     assert neardup.shingles("厂房") == {"厂房"}
     assert neardup.shingles("") == set() and neardup.shingles(None) == set()
     assert neardup.signature("  ") is None
+    # One hash per distinct shingle (no collisions on a real paragraph).
+    assert len(neardup.shingle_hashes(PARA)) == len(neardup.shingles(PARA))
 
 
 def test_similarity_estimates_jaccard_of_shingles() -> None:
@@ -41,7 +43,7 @@ def test_band_keys_are_shared_by_near_duplicates_only() -> None:
     bands, rows = neardup.band_layout(0.7)
     assert bands * rows <= neardup.NUM_PERM
     keys = neardup.band_keys(neardup.signature(PARA))
-    assert len(keys) == bands and keys[0].startswith(f"{rows}r0:")
+    assert len(keys) == bands and keys[0].startswith(f"{neardup.SCHEME}.{rows}r0:")
     edited = neardup.band_keys(neardup.signature(PARA.replace("32亿元", "33亿元")))
     assert set(keys) & set(edited)
     assert not set(keys) & set(neardup.band_keys(neardup.signature(OTHER)))

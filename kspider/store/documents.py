@@ -8,7 +8,9 @@ carries on after the store (feed exports): the stored document's.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Mapping, Optional
 
 import numpy as np
@@ -53,21 +55,23 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
 
 def sanitize_keys(value: Any) -> Any:
     """Keys from scraped data made safe for MongoDB: no leading ``$``, no dots."""
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is dict or (kind not in _SCALARS and isinstance(value, Mapping)):
         clean = {}
         for key, inner in value.items():
             key = str(key)
             if "." in key:
                 key = key.replace(".", "_")
-            if key.startswith("$"):
+            if key[:1] == "$":
                 key = "_" + key[1:]
-            clean[key] = sanitize_keys(inner) if isinstance(inner, (dict, list, tuple, Mapping)) else inner
+            clean[key] = inner if type(inner) in _SCALARS else sanitize_keys(inner)
         return clean
-    if isinstance(value, (list, tuple)):
-        return [sanitize_keys(v) if isinstance(v, (dict, list, tuple, Mapping)) else v for v in value]
-    if isinstance(value, Mapping):
-        return sanitize_keys(dict(value))
+    if kind is list or kind is tuple:
+        return [v if type(v) in _SCALARS else sanitize_keys(v) for v in value]
     return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def collection_of(item: Any) -> Optional[str]:
@@ -82,16 +86,23 @@ def collection_of(item: Any) -> Optional[str]:
     return None
 
 
+@lru_cache(maxsize=64)
+def _dataclass_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else ()
+
+
 def item_to_doc(item: Any, collection: Optional[str] = None) -> Optional[tuple[str, dict[str, Any]]]:
     """(collection, sanitized document with `_id` and `content_hash`), or None if it has no identity."""
     if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
         collection, item = item
     collection = collection or collection_of(item)
+    names = _dataclass_fields(type(item))
     try:
         # A shallow copy (asdict() recurses slowly); sanitize_keys copies what is nested.
-        doc = sanitize_keys(dict(ItemAdapter(item).items()))
+        raw = {n: getattr(item, n) for n in names} if names else dict(ItemAdapter(item).items())
     except TypeError:
         return None
+    doc = sanitize_keys(raw)
     if collection == ARTICLES:
         if not doc.get("_id"):
             url = doc.get("canonical_url") or doc.get("url")

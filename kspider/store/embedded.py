@@ -230,19 +230,15 @@ class EmbeddedDatabase:
         return outcomes, upserted
 
     def insert_unique(self, coll: str, docs: Sequence[dict[str, Any]]) -> set[Any]:
-        taken: set[Any] = set()
         with self.transaction():
-            fields = self.indexed_fields(coll)
-            for doc in docs:
-                cursor = self.conn.execute("INSERT OR IGNORE INTO docs (coll, id, doc) VALUES (?,?,?)",
-                                           (coll, str(doc["_id"]), _encode(doc)))
-                if cursor.rowcount:
-                    rows = self._index_rows(coll, doc, fields)
-                    if rows:
-                        self.conn.executemany("INSERT INTO idx (coll, field, value, id) VALUES (?,?,?,?)", rows)
-                else:
-                    taken.add(doc["_id"])
-        return taken
+            by_id = {str(d["_id"]): d for d in docs}
+            taken_ids: set[str] = set()
+            for chunk in _chunks(list(by_id)):
+                rows = self.conn.execute(f"SELECT id FROM docs WHERE coll=? AND id IN ({','.join('?' * len(chunk))})",
+                                         [coll, *chunk])
+                taken_ids.update(row[0] for row in rows)
+            self.write(coll, [d for i, d in by_id.items() if i not in taken_ids], [])
+        return {by_id[i]["_id"] for i in taken_ids}
 
     def close(self) -> None:
         with self.lock:

@@ -8,7 +8,6 @@ and updates of any shape mean what they mean in MongoDB.
 """
 from __future__ import annotations
 
-import copy
 from typing import Any, Mapping, Optional
 
 from montydb.engine.field_walker import FieldWalker
@@ -136,8 +135,11 @@ def apply_update(doc: dict[str, Any], update: Mapping[str, Any], inserting: bool
             doc.clear()
             doc.update(walker.doc)
         return changed or inserting
-    touched = {k for ops in update.values() for k in ops}
-    before = {k: copy.deepcopy(doc.get(k, _MISSING)) for k in touched}
+    # Only $addToSet changes a value in place: copy those lists; other operators rebind.
+    before = {} if inserting else {k: doc.get(k, _MISSING) for ops in update.values() for k in ops}
+    for key in (update.get("$addToSet") or {}) if not inserting else ():
+        if isinstance(before[key], list):
+            before[key] = list(before[key])
     for key, value in (update.get("$set") or {}).items():
         doc[key] = value
     if inserting:
