@@ -564,7 +564,7 @@ def _date_from_meta(meta: dict[str, str], ld: list[dict[str, Any]], ref: datetim
 def _date_from_url(url: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
     path = urlsplit(url).path
     for m in _URL_DATE.finditer(path):
-        if m["s1"] != m["s2"] and (m["s1"], m["s2"]) not in (("/", ""), ("", "/")):
+        if m["s1"] != m["s2"] and "" in (m["s1"], m["s2"]) and (m["s1"], m["s2"]) not in (("/", ""), ("", "/")):
             continue
         if m["s1"] == "" and m["s2"] == "" and not re.search(r"(?:^|[/_tA-Za-z-])$", path[:m.start()] or "/"):
             continue
@@ -795,7 +795,9 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
 
     # ---- byline zone: blocks between the headline and the body's first prose
     zone_start = headline_k + 1 if headline_k is not None else max(0, first_prose - 6)
-    zone = [b for b in blocks[zone_start:first_prose]][-8:]
+    span = blocks[zone_start:first_prose]
+    # the byline sits right under the headline or right above the text: a long run between them is furniture
+    zone = span if len(span) <= 10 else span[:6] + span[-4:]
     zone = [b for b in zone if not _comment_owner(page, b.owner)]
 
     # ---- body blocks: after the headline and the byline, boilerplate removed
