@@ -48,6 +48,10 @@ BOILERPLATE_PATTERNS: tuple[str, ...] = (
     r"^请说明您的需求",
     r"^长按/?扫一扫",
     r"^扫一扫关注公众号",
+    # short QR-code captions of the contact block (扫码添加微信, 微信扫一扫, 长按识别二维码)
+    r"^(?=.{0,20}$).*(?:扫一扫|扫码|长按识别|识别二维码|二维码)",
+    # a bare call-to-visit line: only the invitation and a number
+    r"^(?:欢迎)?(?:来访|来电)(?:考察|咨询|洽谈)?\s*[:：]?\s*[\d\s\-/或]{7,}$",
     r"^重点推荐园区厂房",
     r"^更多厂房土地\s*请点击",
     # site licence lines
