@@ -395,14 +395,22 @@ def _comment_flags(page: _Page) -> list[bool]:
     return flags
 
 
-def _choose_body(page: _Page) -> int:
-    """Pre-order index of the element whose subtree's blocks are worth most."""
+def _choose_body(page: _Page) -> tuple[int, Optional[tuple[int, int]]]:
+    """Pre-order index of the element whose subtree's blocks are worth most, and, when the
+    article's paragraphs are loose siblings among link lists in one container (old table
+    layouts, unclosed <p>), the run of consecutive blocks worth most (first, last block index).
+
+    The run is the maximum-sum run of block values (Kadane): article text is contiguous in
+    document order. It is used only when it is worth clearly more than the best element."""
     n = len(page.elements)
     in_comments = _comment_flags(page)
     score = [0.0] * n
+    values = []
     for b in page.blocks:
         # comment boxes are prose too: their text counts against a candidate
-        score[b.owner] += -0.5 * b.chars if in_comments[b.owner] else _block_value(b)
+        value = -0.5 * b.chars if in_comments[b.owner] else _block_value(b)
+        values.append(value)
+        score[b.owner] += value
     total = score[:]
     for i in range(n - 1, 0, -1):
         total[page.parent[i]] += total[i]
@@ -411,7 +419,28 @@ def _choose_body(page: _Page) -> int:
         s = total[i]
         if s > best_score:
             best, best_score = i, s
-    return best
+    run_best, run_start, run = float("-inf"), 0, (0, -1)
+    current, start = 0.0, 0
+    for k, value in enumerate(values):
+        if current <= 0:
+            current, start = value, k
+        else:
+            current += value
+        if current > run_best:
+            run_best, run = current, (start, k)
+    if run[1] >= run[0] and run_best > 1.3 * best_score + 50:
+        return _common_ancestor(page, page.blocks[run[0]].owner, page.blocks[run[1]].owner), run
+    return best, None
+
+
+def _common_ancestor(page: _Page, a: int, b: int) -> int:
+    seen = set()
+    while a >= 0:
+        seen.add(a)
+        a = page.parent[a]
+    while b >= 0 and b not in seen:
+        b = page.parent[b]
+    return max(b, 0)
 
 
 # --------------------------------------------------------------------------- metadata
@@ -717,7 +746,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     site_names = [meta.get("og:site_name", ""), meta.get("application-name", "")]
     result.site_name = normalize_text(meta.get("og:site_name", "")) or None
 
-    body_idx = _choose_body(page)
+    body_idx, run = _choose_body(page)
     blocks = page.blocks
     start, stop = body_idx, page.end[body_idx]
     body_el = page.elements[body_idx]
@@ -743,7 +772,8 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     def inside_pruned(owner: int) -> bool:
         return any(a <= owner <= z for a, z in pruned)
 
-    body_blocks = [(k, b) for k, b in enumerate(blocks) if start <= b.owner <= stop and not inside_pruned(b.owner)]
+    body_blocks = [(k, b) for k, b in enumerate(blocks) if start <= b.owner <= stop and not inside_pruned(b.owner)
+                   and (run is None or run[0] <= k <= run[1])]
 
     # ---- title: the heading nearest before the body's first prose that agrees with the metadata
     og_title = normalize_text(meta.get("og:title", "") or meta.get("twitter:title", ""))
@@ -945,7 +975,9 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         result.flag("multi_page")
 
     # ---- html, images, lang
-    result.content_html, result.images = _body_html(page, body_idx, pruned, kept, dropped, url)
+    outside_run = [] if run is None else [b for k, b in enumerate(blocks)
+                                          if start <= b.owner <= stop and not run[0] <= k <= run[1]]
+    result.content_html, result.images = _body_html(page, body_idx, pruned, kept, dropped + outside_run, url)
     lang_attr = (root.get("lang") or root.get("xml:lang") or "").strip()
     result.lang = detect_lang((result.content_text or (result.title or ""))[:1000],
                               default="zh-Hant" if lang_attr.lower() in ("zh-tw", "zh-hk", "zh-hant") else "zh-Hans") \
