@@ -164,8 +164,20 @@ _URL_DATE = re.compile(
 def decode_html(body: bytes, content_type: Optional[str] = None) -> str:
     """Bytes as text, by the Content-Type charset, the BOM, the page's own <meta charset>
     and finally by content sniffing (what Scrapy does through w3lib)."""
-    from w3lib.encoding import html_to_unicode
+    from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding, read_bom
 
+    if not (http_content_type_encoding(content_type) or read_bom(body)[0] or html_body_declared_encoding(body)):
+        # nothing declared: Chinese pages without a charset are GBK about as often as UTF-8; the
+        # decoding with fewer undecodable bytes wins (UTF-8 on a tie)
+        best = None
+        for encoding in ("utf-8", "gb18030"):
+            text = body.decode(encoding, "replace")
+            bad = text.count("\ufffd")
+            if best is None or bad < best[0]:
+                best = (bad, text)
+            if bad == 0:
+                break
+        return best[1]
     _, text = html_to_unicode(content_type, body)
     return text
 
