@@ -173,3 +173,26 @@ def test_embedded_min_max_claims_and_upserted_ids(tmp_path: Path) -> None:
     db.update_one("articles", Update({"_id": "a"}, {"$set": {"version": 1}}))
     with pytest.raises(DuplicateKey):  # an insert-only upsert over another writer's article
         db.update_one("articles", Update({"_id": "a", "version": {"$exists": False}}, {"$set": {"version": 1}}, upsert=True))
+
+
+def test_embedded_file_of_the_earlier_layout_keeps_its_index(tmp_path: Path) -> None:
+    import json
+    import sqlite3
+
+    conn = sqlite3.connect(str(tmp_path / "kspider.sqlite3"))
+    conn.executescript("""
+        CREATE TABLE docs (coll TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (coll, id));
+        CREATE TABLE idx (coll TEXT NOT NULL, field TEXT NOT NULL, value, id TEXT NOT NULL);
+        CREATE INDEX idx_lookup ON idx (coll, field, value);
+        CREATE TABLE indexes (coll TEXT NOT NULL, name TEXT NOT NULL, keys TEXT NOT NULL, PRIMARY KEY (coll, name));
+    """)
+    conn.execute("INSERT INTO docs VALUES ('rental_ads', 'a', ?)", (json.dumps({"_id": "a", "city": "太仓"}),))
+    conn.execute("INSERT INTO idx VALUES ('rental_ads', 'city', '太仓', 'a')")
+    conn.execute("INSERT INTO indexes VALUES ('rental_ads', 'city_1', ?)", (json.dumps([["city", 1]]),))
+    conn.commit()
+    conn.close()
+    db = EmbeddedBackend(tmp_path)
+    assert [d["_id"] for d in db.find_in("rental_ads", "city", ["太仓"])] == ["a"]
+    db.update_one("rental_ads", Update({"_id": "a"}, {"$set": {"city": "昆山"}}))
+    assert db.find_in("rental_ads", "city", ["太仓"]) == []
+    assert [d["_id"] for d in db.find_in("rental_ads", "city", ["昆山"])] == ["a"]

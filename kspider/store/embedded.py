@@ -5,7 +5,9 @@ Why not montydb (which has the full pymongo API)? montydb answers every query,
 including ``{"_id": x}``, by decoding every document of the collection, and it
 ignores ``create_index``: an upsert costs O(collection size). Here documents
 live in ``docs (coll, id, doc)``; each indexed field has one row per value in
-``idx (coll, field, value, id)`` (multikey: one row per array element).
+``keys (coll, field, value, id)`` (multikey: one row per array element; one
+b-tree, the table is its own index). An update rewrites only the index rows
+whose values changed.
 WAL mode, so several crawler processes on one machine can share the file.
 MongoDB's filter and update semantics come from ``kspider.store.embedded_ops``.
 
@@ -31,9 +33,8 @@ from kspider.store.embedded_ops import apply_update, field_values, lookup_values
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (coll TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (coll, id));
-CREATE TABLE IF NOT EXISTS idx (coll TEXT NOT NULL, field TEXT NOT NULL, value, id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS idx_lookup ON idx (coll, field, value);
-CREATE INDEX IF NOT EXISTS idx_owner ON idx (coll, id);
+CREATE TABLE IF NOT EXISTS keys (coll TEXT NOT NULL, field TEXT NOT NULL, value NOT NULL, id TEXT NOT NULL,
+                                 PRIMARY KEY (coll, field, value, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS indexes (coll TEXT NOT NULL, name TEXT NOT NULL, keys TEXT NOT NULL, PRIMARY KEY (coll, name));
 """
 
@@ -61,9 +62,18 @@ class EmbeddedDatabase:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
+        self._migrate()
         self.lock = threading.RLock()
         self._depth = 0
         self._index_cache: dict[str, set[str]] = {}
+
+    def _migrate(self) -> None:
+        """Index rows of a file written by the earlier layout (an ``idx`` table with two indexes) move over."""
+        if self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='idx'").fetchone():
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("INSERT OR IGNORE INTO keys SELECT coll, field, value, id FROM idx WHERE value IS NOT NULL")
+            self.conn.execute("DROP TABLE idx")
+            self.conn.execute("COMMIT")
 
     # -- plumbing ------------------------------------------------------------------
     def indexed_fields(self, coll: str) -> set[str]:
@@ -110,7 +120,7 @@ class EmbeddedDatabase:
         ids: set[str] = set()
         for chunk in _chunks(values):
             rows = self.conn.execute(
-                f"SELECT id FROM idx WHERE coll=? AND field=? AND value IN ({','.join('?' * len(chunk))})",
+                f"SELECT id FROM keys WHERE coll=? AND field=? AND value IN ({','.join('?' * len(chunk))})",
                 [coll, field, *chunk])
             ids.update(row[0] for row in rows)
         return ids
@@ -146,30 +156,46 @@ class EmbeddedDatabase:
             return docs
         return [doc for doc in docs if matches(doc, spec)]
 
-    def _index_rows(self, coll: str, doc: Mapping[str, Any], fields: Iterable[str]) -> list[tuple[Any, ...]]:
+    def _index_rows(self, coll: str, doc: Mapping[str, Any], fields: Iterable[str]) -> set[tuple[Any, ...]]:
         doc_id = str(doc["_id"])
-        return [(coll, f, v, doc_id) for f in fields for v in dict.fromkeys(field_values(doc, f))]
+        return {(coll, f, v, doc_id) for f in fields for v in field_values(doc, f)}
 
-    def write(self, coll: str, inserted: list[dict[str, Any]], updated: list[dict[str, Any]]) -> None:
-        """Store new and changed documents with their index rows (inside a transaction)."""
+    def index_rows(self, coll: str, doc: Mapping[str, Any]) -> set[tuple[Any, ...]]:
+        return self._index_rows(coll, doc, self.indexed_fields(coll))
+
+    def write(self, coll: str, inserted: list[dict[str, Any]], updated: list[dict[str, Any]],
+              before: Optional[dict[str, set[tuple[Any, ...]]]] = None) -> None:
+        """Store new and changed documents with their index rows (inside a transaction); `before`:
+        the index rows of the changed documents as they were (only the difference is written)."""
         fields = self.indexed_fields(coll)
+        before = before or {}
+        removed: list[tuple[Any, ...]] = []
+        added: list[tuple[Any, ...]] = []
         if updated:
             self.conn.executemany("UPDATE docs SET doc=? WHERE coll=? AND id=?",
                                   [(_encode(d), coll, str(d["_id"])) for d in updated])
-            self.conn.executemany("DELETE FROM idx WHERE coll=? AND id=?", [(coll, str(d["_id"])) for d in updated])
+            for doc in updated:
+                now = self._index_rows(coll, doc, fields)
+                old = before.get(str(doc["_id"]), set())
+                removed.extend(old - now)
+                added.extend(now - old)
         if inserted:
             try:
                 self.conn.executemany("INSERT INTO docs (coll, id, doc) VALUES (?,?,?)",
                                       [(coll, str(d["_id"]), _encode(d)) for d in inserted])
             except sqlite3.IntegrityError as exc:
                 raise DuplicateKey(f"E11000 duplicate key in {coll}") from exc
-        rows = [row for d in (*updated, *inserted) for row in self._index_rows(coll, d, fields)]
-        if rows:
-            self.conn.executemany("INSERT INTO idx (coll, field, value, id) VALUES (?,?,?,?)", rows)
+            for doc in inserted:
+                added.extend(self._index_rows(coll, doc, fields))
+        if removed:
+            self.conn.executemany("DELETE FROM keys WHERE coll=? AND field=? AND value=? AND id=?", removed)
+        if added:
+            self.conn.executemany("INSERT OR IGNORE INTO keys (coll, field, value, id) VALUES (?,?,?,?)", added)
 
-    def delete(self, coll: str, ids: list[str]) -> None:
-        self.conn.executemany("DELETE FROM docs WHERE coll=? AND id=?", [(coll, i) for i in ids])
-        self.conn.executemany("DELETE FROM idx WHERE coll=? AND id=?", [(coll, i) for i in ids])
+    def delete(self, coll: str, docs: list[dict[str, Any]]) -> None:
+        self.conn.executemany("DELETE FROM docs WHERE coll=? AND id=?", [(coll, str(d["_id"])) for d in docs])
+        rows = [row for d in docs for row in self.index_rows(coll, d)]
+        self.conn.executemany("DELETE FROM keys WHERE coll=? AND field=? AND value=? AND id=?", rows)
 
     def create_index(self, coll: str, keys: IndexKeys) -> None:
         name = "_".join(f"{f}_{d}" for f, d in keys)
@@ -181,7 +207,7 @@ class EmbeddedDatabase:
             added = [f for f, _ in keys if f not in known]
             if added:  # backfill the new fields for documents already stored
                 for (raw,) in self.conn.execute("SELECT doc FROM docs WHERE coll=?", (coll,)).fetchall():
-                    self.conn.executemany("INSERT INTO idx (coll, field, value, id) VALUES (?,?,?,?)",
+                    self.conn.executemany("INSERT OR IGNORE INTO keys (coll, field, value, id) VALUES (?,?,?,?)",
                                           self._index_rows(coll, json.loads(raw), added))
 
     def update(self, coll: str, ops: Sequence[Update]) -> tuple[list[UpdateOutcome], set[int]]:
@@ -195,6 +221,7 @@ class EmbeddedDatabase:
         with self.transaction():
             direct = [str(o.filter["_id"]) for o in ops if isinstance(o.filter.get("_id"), (str, int))]
             current = {str(d["_id"]): d for d in self.load(coll, direct)}
+            before = {key: self.index_rows(coll, doc) for key, doc in current.items()}
             inserted: dict[str, dict[str, Any]] = {}
             changed: dict[str, dict[str, Any]] = {}
             for position, op in enumerate(ops):
@@ -206,9 +233,12 @@ class EmbeddedDatabase:
                 else:
                     found = self.matching(coll, op.filter)[:1]
                     exists = bool(found)
+                    if found and str(found[0]["_id"]) in current:  # the version this bulk already changed
+                        found = [current[str(found[0]["_id"])]]
                 if found:
                     doc = found[0]
                     key = str(doc["_id"])
+                    before.setdefault(key, self.index_rows(coll, doc))
                     if apply_update(doc, op.update, inserting=False) and key not in inserted:
                         changed[key] = doc
                     current[key] = doc
@@ -226,7 +256,7 @@ class EmbeddedDatabase:
                 current[key] = inserted[key] = seed
                 outcomes.append(UpdateOutcome(upserted=True))
                 upserted.add(position)
-            self.write(coll, list(inserted.values()), list(changed.values()))
+            self.write(coll, list(inserted.values()), list(changed.values()), before)
         return outcomes, upserted
 
     def insert_unique(self, coll: str, docs: Sequence[dict[str, Any]]) -> set[Any]:
@@ -329,13 +359,14 @@ class EmbeddedBackend:
     def replace_one(self, collection: str, doc: dict[str, Any]) -> None:
         with self._translated(), self.db.transaction():
             exists = self.db.load(collection, [doc["_id"]])
-            self.db.write(collection, [] if exists else [doc], [doc] if exists else [])
+            before = {str(doc["_id"]): self.db.index_rows(collection, exists[0])} if exists else {}
+            self.db.write(collection, [] if exists else [doc], [doc] if exists else [], before)
 
     def delete(self, collection: str, filter: dict[str, Any]) -> int:
         with self._translated(), self.db.transaction():
-            ids = [str(d["_id"]) for d in self.db.matching(collection, filter)]
-            self.db.delete(collection, ids)
-        return len(ids)
+            docs = self.db.matching(collection, filter)
+            self.db.delete(collection, docs)
+        return len(docs)
 
     def close(self) -> None:
         self.db.close()
