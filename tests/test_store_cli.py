@@ -67,7 +67,30 @@ def run_cli(filled: dict[str, str], *args: str) -> tuple[int, str, str]:
     return proc.returncode, proc.stdout, proc.stderr
 
 
+@pytest.fixture
+def cli_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """The store command in this process (as `python -m kspider.store`, without the start-up cost)."""
+    for name in ("MONGO_URI", "EMBEDDED_DB_DIR", "SPILL_DIR", "MONGO_DATABASE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "kspider.settings")
+
+    def run(filled: dict[str, str], *args: str) -> tuple[int, str, str]:
+        options = [x for k, v in filled.items() if k.startswith("--") for x in (k, v)]
+        capsys.readouterr()
+        try:
+            code = cli.main([*args, *options])
+        except SystemExit as exc:  # argparse and filter errors
+            code = exc.code if isinstance(exc.code, int) else 2
+            if not isinstance(exc.code, int):
+                print(exc.code, file=sys.stderr)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
 def test_find_by_site_and_date_prints_the_stored_article(filled_store: dict[str, str]) -> None:
+    """Run as a user runs it: a subprocess outside the checkout."""
     query = {"site": "kunshanmaigao.021cf.cn", "published_at": {"$gte": "2026-02-01", "$lt": "2026-03-01"}}
     code, out, err = run_cli(filled_store, "find", json.dumps(query), "--fields", "title,published_at,url,views")
     assert code == 0, err
@@ -81,28 +104,28 @@ def test_find_by_site_and_date_prints_the_stored_article(filled_store: dict[str,
     assert err.splitlines()[-1] == "store: 1 document(s) in articles"
 
 
-def test_find_rental_ads_with_limit_and_fields(filled_store: dict[str, str]) -> None:
-    code, out, err = run_cli(filled_store, "find", '{"city": "太仓"}', "--collection", "rental_ads",
+def test_find_rental_ads_with_limit_and_fields(filled_store: dict[str, str], cli_main: Any) -> None:
+    code, out, err = cli_main(filled_store, "find", '{"city": "太仓"}', "--collection", "rental_ads",
                              "--fields", "park_name,area_sqm_min,availability,seen_on")
     assert code == 0, err
     assert [json.loads(line) for line in out.splitlines()] == [{
         "_id": json.loads(out)["_id"], "park_name": "太仓事达产业园", "area_sqm_min": 1100,
         "availability": "现房", "seen_on": [POST_532],
     }]
-    code, out, _ = run_cli(filled_store, "find", "--limit", "2")
+    code, out, _ = cli_main(filled_store, "find", "--limit", "2")
     assert code == 0 and len(out.splitlines()) == 2
 
 
-def test_find_rejects_a_filter_that_is_not_an_object(filled_store: dict[str, str]) -> None:
-    code, out, err = run_cli(filled_store, "find", '["site"]')
+def test_find_rejects_a_filter_that_is_not_an_object(filled_store: dict[str, str], cli_main: Any) -> None:
+    code, out, err = cli_main(filled_store, "find", '["site"]')
     assert code != 0 and out == ""
     assert "filter must be a JSON object" in err
 
 
 def test_export_is_what_mongoimport_reads_and_equals_the_collection(filled_store: dict[str, str], jongodb: Any,
-                                                                    tmp_path: Path) -> None:
+                                                                    tmp_path: Path, cli_main: Any) -> None:
     out_file = tmp_path / "articles.jsonl"
-    code, _, err = run_cli(filled_store, "export", "--collection", "articles", "--out", str(out_file))
+    code, _, err = cli_main(filled_store, "export", "--collection", "articles", "--out", str(out_file))
     assert code == 0, err
     assert err.splitlines()[-1] == f"store: exported 3 document(s) of articles to {out_file}"
     lines = out_file.read_text(encoding="utf-8").splitlines()
@@ -116,7 +139,7 @@ def test_export_is_what_mongoimport_reads_and_equals_the_collection(filled_store
         round_trip = {d["_id"]: d for d in target.find({})}
     finally:
         client.close()
-    code, out, _ = run_cli(filled_store, "find")
+    code, out, _ = cli_main(filled_store, "find")
     stored = {d["_id"]: d for d in map(json_util.loads, out.splitlines())}
     assert round_trip == stored
     by_url = {d["url"]: d for d in stored.values()}
@@ -126,21 +149,21 @@ def test_export_is_what_mongoimport_reads_and_equals_the_collection(filled_store
     for doc in stored.values():
         assert doc["first_seen"] and doc["last_seen"] and doc["dup_group"] and doc["version"] == 1
     # `-` writes the same lines to stdout.
-    code, out, _ = run_cli(filled_store, "export", "--collection", "articles", "--out", "-")
+    code, out, _ = cli_main(filled_store, "export", "--collection", "articles", "--out", "-")
     assert code == 0 and sorted(out.splitlines()) == sorted(lines)
 
 
-def test_missing_embedded_directory_is_refused_unless_created(tmp_path: Path) -> None:
+def test_missing_embedded_directory_is_refused_unless_created(tmp_path: Path, cli_main: Any) -> None:
     missing = tmp_path / "typo-db"
     filled = {"--embedded-dir": str(missing), "cwd": str(tmp_path)}
     for command in (["count"], ["stats"], ["find"], ["export", "--out", str(tmp_path / "x.jsonl")], ["recover"]):
-        code, out, err = run_cli(filled, *command)
+        code, out, err = (run_cli if command == ["count"] else cli_main)(filled, *command)
         assert code == 2, (command, err)
         assert out == ""
         assert err.splitlines()[0] == f"store: embedded store {missing} database kspider"
         assert f"no embedded store at {missing}" in err and "--create" in err
         assert not missing.exists()
-    code, out, err = run_cli(filled, "count", "--create")
+    code, out, err = cli_main(filled, "count", "--create")
     assert code == 0, err
     assert out.splitlines() == ["articles\t0", "rental_ads\t0", "article_versions\t0", "total\t0"]
     assert missing.is_dir()
