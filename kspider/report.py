@@ -19,6 +19,7 @@ import html
 import json
 import logging
 import os
+import pkgutil
 import statistics
 import string
 from dataclasses import dataclass, field, fields as dataclass_fields
@@ -34,7 +35,8 @@ from kspider.items import Article, RentalAd
 
 logger = logging.getLogger(__name__)
 
-TEMPLATE = Path(__file__).resolve().parent / "templates" / "run_report.html"
+# Read with pkgutil, so that it is found inside a zipped egg too (Scrapyd).
+TEMPLATE = "templates/run_report.html"
 HISTORY_FILE = "history.json"
 HISTORY_KEEP = 500  # runs kept in history.json (all spiders)
 CHART_RUNS = 10  # runs shown in the items-per-site chart
@@ -309,7 +311,7 @@ def render(spider: str, finished_at: str, reason: str, stats: Mapping[str, Any],
     failed_monitors = int(stats.get("spidermon/failed", 0) or 0)
     status = "failed" if failed_monitors or (exit_code not in (None, 0)) or reason != "finished" else "ok"
     own = [r for r in history if r.get("spider") == spider][-CHART_RUNS:]
-    template = string.Template(TEMPLATE.read_text(encoding="utf-8"))
+    template = string.Template((pkgutil.get_data("kspider", TEMPLATE) or b"").decode("utf-8"))
     return template.substitute(
         spider=_esc(spider), finished_at=_esc(finished_at), reason=_esc(reason), status=status,
         exit_code=_esc("–" if exit_code is None else exit_code),
