@@ -126,14 +126,14 @@ _GENERIC_BOILERPLATE = re.compile(
     r"二维码关注|扫码关注|尽在.{0,12}(?:APP|客户端)$|^下载.{0,12}(?:APP|客户端)|"
     r"^(?:长按|扫描|扫码|识别).{0,8}二维码|^点击(?:上方)?蓝字|^分享、?点赞、?在看|^(?:跟贴|跟帖|评论|参与)\s*\d+|"
     r"^.{0,12}(?:报料|爆料|新闻热线|报料热线|举报电话|投稿邮箱)\s*[:：]|"
-    r"^.{0,10}(?:公众号|微信号|视频号)$|"
+    r"^.{0,10}(?:公众号|微信号|视频号)$|[\u4e00-\u9fff]ICP[备证]\s*\d|违法和不良信息举报|All Rights Reserved|"
     r"^(?:关注|扫码关注|长按关注|欢迎关注).{0,20}(?:公众号|微信|微博|抖音号|视频号)$|^【\s*(?:纠错|打印|关闭|收藏)\s*】|"
     r"^(?:微信|微博|QQ|QQ空间|朋友圈|新浪微博|腾讯微博|豆瓣|人人网)(?:\s*[/|、]?\s*(?:微信|微博|QQ|QQ空间|朋友圈|"
     r"新浪微博|腾讯微博|豆瓣|人人网))*$",
     re.I,
 )
 # Headings after which a page shows no more article text.
-_TAIL = re.compile(r"^(?:往期推荐|往期回顾|往期精选|推荐阅读|相关阅读|延伸阅读|热门推荐|精彩推荐|猜你喜欢|更多阅读|热文推荐|"
+_TAIL = re.compile(r"^(?:反侵权公告|版权声明|免责声明|免責聲明|版權聲明|文档附件|相关附件|往期推荐|往期回顾|往期精选|推荐阅读|相关阅读|延伸阅读|热门推荐|精彩推荐|猜你喜欢|更多阅读|热文推荐|"
                    r"相关新闻|相关文章|相关报道|[-—\s]*end[-—\s]*)\s*[:：]?$", re.I)
 # A page-turn bar: "上一页 1 2 3 下一页", "共3页", "第1页".
 _PAGE_BAR = re.compile(r"^(?:(?:页面|页码|分页|pages?)\s*[:：]?\s*)?(?:[<«‹]|上一页|首页|\d{1,3}|下一页|尾页|末页|[>»›]|共\s*\d+\s*页|第\s*\d+\s*页|\s|[|｜])+$")
@@ -870,8 +870,10 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     while kept and ((kept[-1].linked * 2 >= kept[-1].chars and kept[-1].chars <= 80)
                     or (len(kept[-1].text) <= 12 and kept[-1].text.endswith((":", "："))) or _PAGE_BAR.match(kept[-1].text)):
         dropped.append(kept.pop())
-    if title and kept and _norm_title(kept[0].text) == _norm_title(title):
-        dropped.append(kept.pop(0))
+    if title:  # the headline repeated inside the body (under a video, over a print view) is no paragraph
+        norm = _norm_title(title)
+        dropped.extend(b for b in kept if _norm_title(b.text) == norm)
+        kept = [b for b in kept if _norm_title(b.text) != norm]
     result.content_text = "\n".join(b.text for b in kept)
 
     # ---- date
