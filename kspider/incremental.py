@@ -1,20 +1,34 @@
-"""Incremental crawls and crash-safe job directories (issue 10, docs/OPERATING.md).
+"""Incremental crawls that converge, and crash-safe job directories.
 
-``IncrementalMiddleware`` (spider middleware) makes a scheduled re-crawl cheap:
+``IncrementalMiddleware`` (spider middleware) makes a scheduled re-crawl cheap
+without ever leaving a post unfetched for good.
 
-- every response's post requests (``meta["page_kind"] == "post"``) are checked
-  against the store in one query per response; a post whose would-be ``_id``
-  (``url_fingerprint`` of the request URL) was seen within ``REFETCH_DAYS`` is
-  dropped (stat ``incremental/skipped``);
-- a listing response whose post requests were *all* known extends a streak
-  carried in request meta; once the streak reaches ``INCREMENTAL_STOP_PAGES``
-  the listing requests it yields (its next pages) are dropped
-  (stat ``incremental/stopped_listings``). A request the spider marks
-  ``meta["pagination"] = False`` starts a new chain: never dropped, streak 0.
+Posts: every response's post requests (``meta["page_kind"] == "post"``) are
+checked against the store in one query per response; a post whose would-be
+``_id`` (``url_fingerprint`` of the request URL) was seen within
+``REFETCH_DAYS`` is dropped (stat ``incremental/skipped``).
 
-The store, not a process-local file, is the source of truth, so this holds
-across machines and workers. ``-a full=1`` (``spider.full``) turns it off.
-Per-chain state lives in request meta (an int), so requests stay serializable
+Listing chains: a chain is the listing pages reached from one start page (a
+start URL, or a link the spider marks ``meta["pagination"] = False``), its
+pagination included. What the last passes over a chain reached is kept in the
+store (``crawl_state``, one document per site and chain), so it holds across
+runs, workers and ``JOBDIR`` resumes:
+
+- A listing page whose posts are all known extends a streak; once it reaches
+  ``INCREMENTAL_STOP_PAGES`` the chain's further pages are dropped (stat
+  ``incremental/stopped_listings``) — but only if the chain was *complete*
+  when this run began. Otherwise the pass continues to the chain's end
+  (stat ``incremental/incomplete_chains``).
+- A chain is marked complete only by a run that closed as ``finished``, fetched
+  the chain's first page itself, and got a response for every listing page and
+  every post it asked for in that chain. A partial run (killed, stopped,
+  ``CLOSESPIDER_*``, downloads that failed) marks nothing complete.
+- A pass that finds posts the store does not hold on a complete chain first
+  marks the chain incomplete in the store, so a run killed before it fetched
+  them leaves the chain to be walked to its end next time.
+
+``-a full=1`` (``spider.full``) turns incremental mode off. Per-chain state of
+a run lives in request meta (strings and ints), so requests stay serializable
 for ``JOBDIR``.
 
 ``JobdirGuard`` (extension) makes ``-s JOBDIR=…`` safe after a hard kill:
@@ -22,12 +36,14 @@ Scrapy writes the dupefilter and the queue state of a job directory only
 partly until a graceful stop, so a job killed with SIGKILL leaves a seen-set
 naming requests whose items never reached the store. A run that finds the
 "running" marker of a killed run drops that untrustworthy request state and
-starts over; the incremental middleware then skips every post already stored.
+starts over. A job that *finished* clears its request state too: the next
+scheduled run with the same ``JOBDIR`` is a new job, not a resumed one.
 """
 from __future__ import annotations
 
 import logging
 import shutil
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterable, Iterator, Optional, Protocol
@@ -35,12 +51,13 @@ from typing import Any, AsyncIterator, Iterable, Iterator, Optional, Protocol
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
-from kspider.extract.ids import url_fingerprint
+from kspider.extract.ids import canonical_url, url_fingerprint
 from kspider.sites import host_of
 
 logger = logging.getLogger(__name__)
 
 STREAK_KEY = "incremental_known_streak"
+CHAIN_KEY = "incremental_chain"
 
 
 class SeenStore(Protocol):
@@ -71,30 +88,36 @@ def filter_output(
     response_is_listing: bool,
     streak_in: int,
     stop_pages: int,
+    may_stop: bool = True,
 ) -> tuple[list[Any], dict[str, int]]:
     """What a response's callback output becomes under incremental rules (pure).
 
-    Returns (kept outputs, counts) with counts ``skipped`` (known posts dropped),
-    ``stopped`` (1 if this listing's pagination was dropped), ``dropped_pages``.
+    ``may_stop`` says whether the chain may be cut short (it was complete when the run
+    began). Returns (kept outputs, counts) with counts ``skipped`` (known posts dropped),
+    ``stopped`` (1 if this listing's pagination was dropped), ``dropped_pages``,
+    ``would_stop`` (1 if the streak asked for a stop that ``may_stop`` refused).
     """
     posts = [o for o in outputs if is_post(o)]
     known_posts = [o for o in posts if post_id(o) in known_ids]
-    counts = {"skipped": len(known_posts), "stopped": 0, "dropped_pages": 0}
+    counts = {"skipped": len(known_posts), "stopped": 0, "dropped_pages": 0, "would_stop": 0}
     known_request_ids = {id(o) for o in known_posts}
     kept = [o for o in outputs if id(o) not in known_request_ids]
     if not response_is_listing:
         return kept, counts
     all_known = bool(posts) and len(known_posts) == len(posts)
     streak = streak_in + 1 if all_known else 0
+    stop = stop_pages > 0 and streak >= stop_pages
     result: list[Any] = []
     for obj in kept:
         if is_listing(obj):
             if obj.meta.get("pagination") is False:
                 obj.meta[STREAK_KEY] = 0  # a new chain (e.g. a category link the spider marked)
-            elif stop_pages > 0 and streak >= stop_pages:
+            elif stop and may_stop:
                 counts["dropped_pages"] += 1
                 continue
             else:
+                if stop:
+                    counts["would_stop"] = 1
                 obj.meta[STREAK_KEY] = streak
         result.append(obj)
     if counts["dropped_pages"]:
@@ -102,8 +125,32 @@ def filter_output(
     return result, counts
 
 
+@dataclass
+class ChainPass:
+    """This run's pass over one listing chain."""
+
+    site: str
+    chain: str
+    complete_at_start: bool = False
+    started_here: bool = False  # this run fetched the chain's first page
+    marked_incomplete: bool = False
+    asked: set[str] = field(default_factory=set)  # fingerprints of the requests it yielded
+
+
+def response_keys(response: Any) -> list[str]:
+    """Fingerprints of the URLs a response answers for: the URL requested, every URL it was
+    redirected through, and the URL it ended at."""
+    meta = getattr(response, "meta", None) or {}
+    urls = [*meta.get("redirect_urls", ()), response.url]
+    request = getattr(response, "request", None)
+    if request is not None:
+        urls.append(request.url)
+    return [url_fingerprint(u) for u in dict.fromkeys(urls)]
+
+
 class IncrementalMiddleware:
-    """Spider middleware: skip posts the store has seen recently; stop fully-known listing chains."""
+    """Spider middleware: skip posts the store has seen recently; stop listing chains the store
+    holds completely; record which chains a finished run walked completely."""
 
     def __init__(self, crawler: Any) -> None:
         settings = crawler.settings
@@ -113,42 +160,59 @@ class IncrementalMiddleware:
         self.stats = crawler.stats
         self.refetch_days = settings.getfloat("REFETCH_DAYS", 7.0)
         self.stop_pages = settings.getint("INCREMENTAL_STOP_PAGES", 1)
-        self.store: Optional[SeenStore] = None
+        self.store: Any = None
         self.active = False
+        self.chains: dict[str, ChainPass] = {}
+        self.answered: set[str] = set()  # fingerprints of URLs a response came back for
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "IncrementalMiddleware":
         return cls(crawler)
 
+    def _open_store(self) -> Any:
+        from kspider.store import for_crawler
+
+        return for_crawler(self.crawler)  # the crawl's one store, shared with the store pipeline
+
     def spider_opened(self, spider: Any) -> None:
         if getattr(spider, "full", False):
             logger.info("incremental: off (full crawl requested with -a full=1)")
             self.stats.set_value("incremental/mode", "full")
-            return
         try:
-            from kspider.store import open_store
-
-            self.store = open_store(self.crawler.settings)
+            self.store = self._open_store()
         except Exception as exc:  # a crawl without its store still works, just not incrementally
             logger.warning("incremental: store unavailable (%s); crawling in full", exc)
             self.stats.set_value("incremental/mode", "unavailable")
             return
+        # A full crawl still records what it walked, so the next incremental run may stop early.
         self.active = True
-        self.stats.set_value("incremental/mode", "incremental")
-        logger.info("incremental: skipping posts seen within %s days; stop after %s known listing page(s)",
-                    self.refetch_days, self.stop_pages)
+        if not getattr(spider, "full", False):
+            self.stats.set_value("incremental/mode", "incremental")
+            logger.info("incremental: skipping posts seen within %s days; stop after %s known listing page(s) "
+                        "of a chain the store holds completely", self.refetch_days, self.stop_pages)
 
-    def spider_closed(self, spider: Any) -> None:
-        close = getattr(self.store, "close", None)
-        if callable(close):
-            close()
-        self.store = None
-        self.active = False
+    def spider_closed(self, spider: Any, reason: str = "finished") -> None:
+        try:
+            if self.active and reason == "finished":
+                self._mark_complete_chains()
+            elif self.active and self.chains:
+                logger.info("incremental: the run ended as %r; no listing chain is marked complete", reason)
+        finally:
+            self.store = None  # the crawl's store is closed by kspider.store when the engine stops
+            self.active = False
 
+    def request_dropped(self, request: Request, spider: Any) -> None:
+        # A redirect to a page this run already fetched is dropped by the duplicate filter:
+        # the URLs it came through are answered by that page.
+        if request.meta.get("redirect_urls") and url_fingerprint(request.url) in self.answered:
+            self.answered.update(url_fingerprint(u) for u in request.meta["redirect_urls"])
+
+    # --- the store ---------------------------------------------------------------
     def _known(self, ids: list[str]) -> set[str]:
-        if not ids or self.store is None:
+        if not ids or self.store is None or getattr(self.crawler.spider, "full", False):
             return set()
         try:
             return set(self.store.seen_recently(ids, since_iso(datetime.now(timezone.utc), self.refetch_days)))
@@ -157,15 +221,100 @@ class IncrementalMiddleware:
             self.stats.inc_value("incremental/lookup_error")
             return set()
 
+    def _state_get(self, site: str, chain: str) -> Optional[dict[str, Any]]:
+        getter = getattr(self.store, "crawl_state_get", None)
+        if getter is None:
+            return None
+        try:
+            return getter(site, chain)
+        except Exception as exc:  # unknown state: walk the chain to its end
+            logger.error("incremental: crawl state of %s unreadable (%s); walking it to its end", chain, exc)
+            self.stats.inc_value("incremental/state_error")
+            return None
+
+    def _state_put(self, site: str, chain: str, doc: dict[str, Any]) -> bool:
+        putter = getattr(self.store, "crawl_state_put", None)
+        if putter is None:
+            return False
+        try:
+            putter(site, chain, doc)
+            return True
+        except Exception as exc:
+            logger.error("incremental: crawl state of %s not written (%s)", chain, exc)
+            self.stats.inc_value("incremental/state_error")
+            return False
+
+    # --- chains ------------------------------------------------------------------
+    def _chain_for(self, response: Any) -> ChainPass:
+        meta = getattr(response, "meta", None) or {}
+        chain_id = meta.get(CHAIN_KEY)
+        started_here = chain_id is None
+        if chain_id is None:
+            # No chain yet: this listing page starts one (a start URL, or a link marked as a new chain).
+            request = getattr(response, "request", None)
+            chain_id = canonical_url(request.url if request is not None else response.url)
+        chain = self.chains.get(chain_id)
+        if chain is None:
+            site = host_of(chain_id)
+            state = self._state_get(site, chain_id) if self.store is not None else None
+            chain = ChainPass(site=site, chain=chain_id, complete_at_start=bool(state and state.get("complete")))
+            self.chains[chain_id] = chain
+        chain.started_here = chain.started_here or started_here
+        return chain
+
+    def _mark_incomplete(self, chain: ChainPass, new_posts: int) -> None:
+        if chain.marked_incomplete or not chain.complete_at_start:
+            return
+        chain.marked_incomplete = True
+        self._state_put(chain.site, chain.chain, {
+            "site": chain.site, "chain": chain.chain, "complete": False,
+            "incomplete_since": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        })
+        logger.debug("incremental: %s lists %d post(s) not stored; marked incomplete until a pass completes",
+                      chain.chain, new_posts)
+
+    def _mark_complete_chains(self) -> None:
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        for chain in self.chains.values():
+            missing = chain.asked - self.answered
+            if not chain.started_here or missing:
+                self.stats.inc_value("incremental/chains_left_incomplete")
+                if missing:
+                    logger.info("incremental: chain %s not marked complete: %d of its requests got no response",
+                                chain.chain, len(missing))
+                continue
+            if self._state_put(chain.site, chain.chain, {
+                    "site": chain.site, "chain": chain.chain, "complete": True, "completed_at": now}):
+                self.stats.inc_value("incremental/chains_completed")
+
+    # --- output filtering ----------------------------------------------------------
     def _apply(self, response: Any, outputs: list[Any]) -> list[Any]:
         if not self.active:
             return outputs
+        self.answered.update(response_keys(response))
+        meta = getattr(response, "meta", None) or {}
+        response_is_listing = meta.get("page_kind") == "listing"
+        chain: Optional[ChainPass] = None
+        if response_is_listing:
+            chain = self._chain_for(response)
+        elif meta.get(CHAIN_KEY):
+            chain = self.chains.get(meta[CHAIN_KEY])
         ids = list(dict.fromkeys(post_id(o) for o in outputs if is_post(o)))
         known = self._known(ids)
-        meta = getattr(response, "meta", None) or {}
+        may_stop = bool(chain and chain.complete_at_start)
         kept, counts = filter_output(
-            outputs, known, meta.get("page_kind") == "listing", int(meta.get(STREAK_KEY, 0) or 0), self.stop_pages
+            outputs, known, response_is_listing, int(meta.get(STREAK_KEY, 0) or 0), self.stop_pages, may_stop
         )
+        if chain is not None:
+            new_posts = sum(1 for o in kept if is_post(o))
+            if new_posts:
+                self._mark_incomplete(chain, new_posts)
+            for obj in kept:
+                if isinstance(obj, Request) and (is_post(obj) or is_listing(obj)):
+                    if is_listing(obj) and obj.meta.get("pagination") is False:
+                        continue  # it starts a chain of its own
+                    obj.meta.setdefault(CHAIN_KEY, chain.chain)
+                    chain.asked.add(url_fingerprint(obj.url))
         if counts["skipped"]:
             self.stats.inc_value("incremental/skipped", counts["skipped"])
             self.stats.inc_value(f"incremental/skipped/{host_of(response.url)}", counts["skipped"])
@@ -174,6 +323,10 @@ class IncrementalMiddleware:
             self.stats.inc_value("incremental/dropped_pages", counts["dropped_pages"])
             logger.info("incremental: %s lists only known posts; not following its %d next page(s)",
                         response.url, counts["dropped_pages"])
+        if counts["would_stop"]:
+            self.stats.inc_value("incremental/incomplete_chains")
+            logger.info("incremental: %s lists only known posts, but chain %s is not known complete; "
+                        "continuing to its end", response.url, chain.chain if chain else "?")
         return kept
 
     def process_spider_output(self, response: Any, result: Iterable[Any]) -> Iterator[Any]:
@@ -228,4 +381,8 @@ class JobdirGuard:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         # Any close that ran this handler also ran the scheduler's, which saved the queue state.
+        if reason == "finished":
+            # The job is done: its seen-set must not filter the next scheduled run's requests.
+            (self.jobdir / "requests.seen").unlink(missing_ok=True)
+            shutil.rmtree(self.jobdir / "requests.queue", ignore_errors=True)
         (self.jobdir / MARKER).unlink(missing_ok=True)

@@ -107,7 +107,7 @@ def test_known_posts_dropped_and_unknown_kept_with_streak_reset():
     outputs = [post(P2068), post(P2066), listing(PAGE2), {"title": "an item passes through"}]
     kept, counts = filter_output(outputs, {url_fingerprint(P2066)}, True, 0, 1)
     assert [getattr(o, "url", o) for o in kept] == [P2068, PAGE2, {"title": "an item passes through"}]
-    assert counts == {"skipped": 1, "stopped": 0, "dropped_pages": 0}
+    assert counts == {"skipped": 1, "stopped": 0, "dropped_pages": 0, "would_stop": 0}
     assert kept[1].meta[STREAK_KEY] == 0
 
 
@@ -117,7 +117,7 @@ def test_fully_known_listing_stops_its_pagination_but_not_marked_chain_starts():
     kept, counts = filter_output(outputs, known, True, 0, 1)
     assert [o.url for o in kept] == [CAT1]
     assert kept[0].meta[STREAK_KEY] == 0
-    assert counts == {"skipped": 2, "stopped": 1, "dropped_pages": 1}
+    assert counts == {"skipped": 2, "stopped": 1, "dropped_pages": 1, "would_stop": 0}
 
 
 def test_stop_pages_two_needs_two_known_pages_in_a_row():
@@ -126,7 +126,7 @@ def test_stop_pages_two_needs_two_known_pages_in_a_row():
     assert [o.url for o in kept] == [PAGE2] and kept[0].meta[STREAK_KEY] == 1 and counts["stopped"] == 0
     # The next page arrives carrying streak 1 and is fully known again: its next page is dropped.
     kept, counts = filter_output([post(P2068), listing(CAT1)], known, True, 1, 2)
-    assert kept == [] and counts == {"skipped": 1, "stopped": 1, "dropped_pages": 1}
+    assert kept == [] and counts == {"skipped": 1, "stopped": 1, "dropped_pages": 1, "would_stop": 0}
 
 
 def test_empty_listing_does_not_count_as_known_and_post_pages_never_stop():
@@ -134,7 +134,7 @@ def test_empty_listing_does_not_count_as_known_and_post_pages_never_stop():
     assert [o.url for o in kept] == [PAGE2] and kept[0].meta[STREAK_KEY] == 0 and counts["stopped"] == 0
     # A post page's own links (related posts) are filtered, but nothing stops there.
     kept, counts = filter_output([post(P2068), listing(PAGE2)], {url_fingerprint(P2068)}, False, 0, 1)
-    assert [o.url for o in kept] == [PAGE2] and counts == {"skipped": 1, "stopped": 0, "dropped_pages": 0}
+    assert [o.url for o in kept] == [PAGE2] and counts == {"skipped": 1, "stopped": 0, "dropped_pages": 0, "would_stop": 0}
 
 
 def test_since_iso_is_refetch_days_before_now():

@@ -153,8 +153,10 @@ def test_seen_requests_of_a_killed_run_do_not_hide_unstored_posts(tmp_path, refe
     """A killed run whose dupefilter reached the disk (big crawls do; this small one does not
     before the kill above) must not make the next run filter out posts that were never stored."""
     jobdir = tmp_path / "job"
-    done = run_crawl("021cf", FIXTURES_021CF, tmp_path, "complete", "-s", f"JOBDIR={jobdir}")
-    assert done["finish_reason"] == "finished" and (jobdir / "requests.seen").stat().st_size > 0
+    # A run cut short keeps its seen-set (a finished one clears it): 20 of the 29 pages fetched.
+    done = run_crawl("021cf", FIXTURES_021CF, tmp_path, "complete", "-s", f"JOBDIR={jobdir}",
+                     "-s", "CLOSESPIDER_PAGECOUNT=20", "-s", "CONCURRENT_REQUESTS=1")
+    assert done["finish_reason"] == "closespider_pagecount" and (jobdir / "requests.seen").stat().st_size > 0
     # As if the process had been killed after its seen-set was written but before any item was stored.
     (jobdir / "kspider.running").write_text("running\n")
     store = open_test_store(tmp_path)
@@ -167,3 +169,21 @@ def test_seen_requests_of_a_killed_run_do_not_hide_unstored_posts(tmp_path, refe
     assert rerun["jobdir/recovered_after_kill"] == 1
     assert rerun["template/post_pages"] == 16
     assert store_snapshot(tmp_path) == reference
+
+
+def test_a_finished_job_does_not_filter_the_next_scheduled_run(tmp_path, reference):
+    """A JOBDIR is one job: after it finished, the same command on the next schedule is a new job
+    whose requests the old seen-set must not filter (its posts are skipped by the store instead)."""
+    jobdir = tmp_path / "job"
+    first = run_crawl("021cf", FIXTURES_021CF, tmp_path, "first", "-s", f"JOBDIR={jobdir}")
+    assert first["finish_reason"] == "finished" and first["template/post_pages"] == 16
+    assert not (jobdir / "requests.seen").exists()
+    store = open_test_store(tmp_path)
+    try:
+        assert store.collections["articles"].delete_many({"_id": {"$in": reference["article_ids"][:3]}}).deleted_count == 3
+    finally:
+        store.close()
+    again = run_crawl("021cf", FIXTURES_021CF, tmp_path, "again", "-s", f"JOBDIR={jobdir}")
+    assert again["finish_reason"] == "finished" and again["template/post_pages"] >= 3
+    snapshot = store_snapshot(tmp_path)
+    assert (snapshot["article_ids"], snapshot["ad_ids"]) == (reference["article_ids"], reference["ad_ids"])
