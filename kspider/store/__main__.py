@@ -47,12 +47,12 @@ def _settings() -> Any:
         return None
 
 
-def _grouped(articles: Any) -> int:
+def _grouped(store: Any) -> int:
     """Articles that joined another article's near-duplicate group."""
     try:
-        return articles.count_documents({"$expr": {"$ne": ["$dup_group", "$_id"]}})
+        return store.count(ARTICLES, {"$expr": {"$ne": ["$dup_group", "$_id"]}})
     except Exception:  # no $expr (embedded store, test servers): count by hand
-        return sum(1 for d in articles.find({}) if d.get("dup_group") and d["dup_group"] != d["_id"])
+        return sum(1 for d in store.find(ARTICLES, {}, ["dup_group"]) if d.get("dup_group") and d["dup_group"] != d["_id"])
 
 
 def redact_uri(uri: str) -> str:
@@ -195,9 +195,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"{name}\t{n}")
         print(f"total\t{total}")
         if args.command == "stats":
-            articles = store.collections[ARTICLES]
-            print(f"near_duplicates\t{_grouped(articles)}")
-            print(f"with_alt_urls\t{articles.count_documents({'alt_ids.0': {'$exists': True}})}")
+            print(f"near_duplicates\t{_grouped(store)}")
+            print(f"with_alt_urls\t{store.count(ARTICLES, {'alt_ids.0': {'$exists': True}})}")
             print(f"spilled_pending\t{store.pending_spill()}")
         return 0
     except STORE_ERRORS as exc:
