@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import copy
 import json
+from itertools import accumulate
 import math
 import re
 from dataclasses import dataclass
@@ -227,7 +228,6 @@ class _TextBlock:
 class _Page:
     root: etree._Element
     elements: list[etree._Element]  # pre-order
-    index: dict[Any, int]  # element -> pre-order index
     end: list[int]  # pre-order index of each element's last descendant
     parent: list[int]  # pre-order index of each element's parent (-1 for the root)
     blocks: list[_TextBlock]
@@ -269,7 +269,6 @@ def _walk(root: etree._Element) -> _Page:
     """Pre-order element list, class/id words and paragraph blocks, with an explicit stack."""
     elements: list[etree._Element] = []
     words: list[str] = []
-    index: dict[Any, int] = {}
     parent: list[int] = []
     blocks: list[_TextBlock] = []
     pieces: list[str] = []  # text of the open block
@@ -302,7 +301,6 @@ def _walk(root: etree._Element) -> _Page:
         # a subtree without text (skipped): indexed for the end table only
         for node in node_root.iterdescendants():
             if isinstance(node.tag, str):
-                index[node] = len(elements)
                 elements.append(node)
                 words.append("")
                 parent.append(parent_idx)  # parent precision is not needed inside skipped parts
@@ -310,7 +308,6 @@ def _walk(root: etree._Element) -> _Page:
     # stack of (element, child iterator); the element's 'end' runs when its iterator is exhausted
     elements.append(root)
     words.append("")
-    index[root] = 0
     parent.append(-1)
     owners.append(0)
     if root.text:
@@ -337,7 +334,6 @@ def _walk(root: etree._Element) -> _Page:
         tag = tag.lower()
         idx = len(elements)
         elements.append(child)
-        index[child] = idx
         parent.append(el_idx)
         cls, cid = child.get("class"), child.get("id")
         words.append(f"{cls or ''} {cid or ''}".strip() if cls or cid else "")
@@ -376,7 +372,7 @@ def _walk(root: etree._Element) -> _Page:
         p = parent[i]
         if end[i] > end[p]:
             end[p] = end[i]
-    return _Page(root, elements, index, end, parent, blocks, max_depth >= _LIBXML_MAX_DEPTH, words)
+    return _Page(root, elements, end, parent, blocks, max_depth >= _LIBXML_MAX_DEPTH, words)
 
 
 # --------------------------------------------------------------------------- scoring
@@ -765,24 +761,29 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
 
     # ---- prune subtrees inside the body: comment boxes, share bars, related lists, page bars
     pruned: list[tuple[int, int]] = []
-    block_value_in: dict[int, float] = {}
+    # block value per element of the body, as prefix sums over pre-order indexes (a subtree is a range)
+    own_value = [0.0] * (stop - start + 2)
     for b in blocks:
         if start <= b.owner <= stop:
-            block_value_in[b.owner] = block_value_in.get(b.owner, 0.0) + _block_value(b)
-    total_body = sum(block_value_in.values()) or 1.0
+            own_value[b.owner - start + 1] += _block_value(b)
+    prefix = list(accumulate(own_value))
+    total_body = prefix[-1] or 1.0
+    in_pruned = bytearray(stop - start + 1)
     i = start + 1
     while i <= stop:
         words = page.words[i]
         if words and _NEGATIVE_ATTR.search(words):
-            sub_value = sum(v for k, v in block_value_in.items() if i <= k <= page.end[i])
+            last = page.end[i]
+            sub_value = prefix[last - start + 1] - prefix[i - start]
             if sub_value < 0.5 * total_body:
-                pruned.append((i, page.end[i]))
-                i = page.end[i] + 1
+                pruned.append((i, last))
+                in_pruned[i - start:last - start + 1] = b"\x01" * (last - i + 1)
+                i = last + 1
                 continue
         i += 1
 
     def inside_pruned(owner: int) -> bool:
-        return any(a <= owner <= z for a, z in pruned)
+        return bool(in_pruned[owner - start])
 
     body_blocks = [(k, b) for k, b in enumerate(blocks) if start <= b.owner <= stop and not inside_pruned(b.owner)
                    and (run is None or run[0] <= k <= run[1])]
@@ -1021,8 +1022,7 @@ _AUTHOR_ATTR = re.compile(r"(?:^|[\s_-])(?:author|byline|writer|zuozhe)(?:$|[\s_
 
 def _author_element(page: _Page, body_idx: int) -> Optional[str]:
     """The author named by a rel=author link or an author/byline element near the body (not in comments)."""
-    body_el = page.elements[body_idx]
-    lo = page.index.get(body_el.getparent(), body_idx) if body_el.getparent() is not None else body_idx
+    lo = max(page.parent[body_idx], 0)
     for i in range(lo, min(len(page.elements), page.end[body_idx] + 40)):
         el = page.elements[i]
         if el.get("rel") == "author" or (page.words[i] and _AUTHOR_ATTR.search(page.words[i])
@@ -1087,9 +1087,9 @@ def _is_furniture(b: _TextBlock) -> bool:
     text = b.text
     if _GENERIC_BOILERPLATE.search(text):
         return True
-    # the project's rules are about furniture lines; a long paragraph is article text (and the script
+    # the project's rules are about furniture lines; a paragraph is article text (and the script
     # conversion those rules need costs more than all the rest on a long body)
-    if len(text) <= 160 and is_boilerplate(text):
+    if len(text) <= 80 and is_boilerplate(text):
         return True
     if _PAGE_BAR.match(text) and b.linked:
         return True
