@@ -1174,6 +1174,34 @@ def _body_html(page: _Page, body_idx: int, pruned: list[tuple[int, int]], kept: 
             # only when nothing kept sits in the same subtree
             if not any(owner <= k <= page.end[owner] for k in kept_owners):
                 doomed.append(node)
+    # block elements that hold no kept text and no picture of the article go too: the stored HTML says what
+    # the text says (and sanitizing a small tree is cheap)
+    first = body_idx
+    size = page.end[body_idx] - body_idx + 1
+    keep = bytearray(size)
+
+    def mark(i: int) -> None:
+        while i > body_idx and not keep[i - first]:
+            keep[i - first] = 1
+            i = page.parent[i]
+
+    kept_sorted = sorted(o for o in kept_owners if o != body_idx)
+    for owner in kept_sorted:
+        keep[owner - first:page.end[owner] - first + 1] = b"\x01" * (page.end[owner] - owner + 1)
+        mark(page.parent[owner])
+    if kept_sorted:
+        lo, hi = kept_sorted[0] - 20, max(page.end[o] for o in kept_sorted)
+        for i in range(max(lo, body_idx + 1), min(hi, page.end[body_idx]) + 1):
+            if page.elements[i].tag == "img":
+                mark(i)
+        i = body_idx + 1
+        while i <= page.end[body_idx]:
+            tag = page.elements[i].tag
+            if not keep[i - first] and isinstance(tag, str) and tag.lower() in BLOCK_TAGS:
+                doomed.append(mapping[i])
+                i = page.end[i] + 1
+            else:
+                i += 1
     for node in doomed:
         if node.getparent() is not None:
             _drop(node)
