@@ -259,7 +259,7 @@ def fmt(values: list[bool]) -> str:
 
 def print_table(corpus: str, n: int, results: dict[str, Scores]) -> None:
     print(f"\n{corpus}: {n} pages")
-    print(f"| extractor | body F1 (mean) | title exact | date right | leaked lines (per 10 pages) | ms/page CPU (median) |")
+    print("| extractor | body F1 (mean) | title exact | date right | leaked lines (per 10 pages) | ms/page CPU (median) |")
     print("|---|---|---|---|---|---|")
     for name, s in results.items():
         per10 = f"{s.leaks} ({10 * s.leaks / s.leak_pages:.1f})" if s.leak_pages else "n/a"

@@ -12,6 +12,9 @@ How it reads a page (pure: HTML, URL, reference time and zone in; fields out):
    its linked text plus a small constant. The body is the element whose
    subtree is worth most: a parent beats its child only when what it adds is
    prose on balance, so navigation, link lists and sidebars fall outside.
+   When the article's paragraphs are loose siblings among link lists (old
+   table layouts, unclosed <p>), the maximum-sum run of consecutive blocks
+   is worth clearly more than any element, and that run is the body.
    Inside the chosen element, subtrees that are comment boxes, share bars,
    related-article lists or page-turn bars (by their class/id or by their
    links) are pruned, blocks before the headline and the byline are dropped,
@@ -40,18 +43,16 @@ from __future__ import annotations
 
 import copy
 import json
-from itertools import accumulate
-import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from itertools import accumulate
 from typing import Any, Iterable, Optional, Union
 from urllib.parse import urljoin, urlsplit
 
-import lxml.html
 from lxml import etree
 
-from kspider.extract.boilerplate import Block, is_boilerplate, is_tail_marker
+from kspider.extract.boilerplate import is_boilerplate, is_tail_marker
 from kspider.extract.dates import ParsedDate, parse_date
 from kspider.extract.html import extract_images, sanitize_html
 from kspider.extract.newsportal import parse_meta_line
@@ -427,7 +428,7 @@ def _choose_body(page: _Page) -> tuple[int, Optional[tuple[int, int]]]:
         s = total[i]
         if s > best_score:
             best, best_score = i, s
-    run_best, run_start, run = float("-inf"), 0, (0, -1)
+    run_best, run = float("-inf"), (0, -1)
     current, start = 0.0, 0
     for k, value in enumerate(values):
         if current <= 0:
@@ -757,7 +758,6 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     body_idx, run = _choose_body(page)
     blocks = page.blocks
     start, stop = body_idx, page.end[body_idx]
-    body_el = page.elements[body_idx]
 
     # ---- prune subtrees inside the body: comment boxes, share bars, related lists, page bars
     pruned: list[tuple[int, int]] = []
