@@ -248,7 +248,8 @@ class EmbeddedDatabase:
                     outcomes.append(UpdateOutcome())
                     continue
                 seed = upsert_seed(op.filter)
-                seed.setdefault("_id", uuid.uuid4().hex)
+                if "_id" not in seed:
+                    seed["_id"] = uuid.uuid4().hex
                 if exists and isinstance(doc_id, (str, int)):
                     raise DuplicateKey(f"E11000 duplicate key in {coll}: {doc_id!r}")
                 apply_update(seed, op.update, inserting=True)

@@ -83,9 +83,11 @@ def signature(text: Optional[str]) -> Optional[np.ndarray]:
     a, b = _permutations()
     with np.errstate(over="ignore"):
         # Multiply-shift hashing (a odd, arithmetic mod 2^64, the high 32 bits): one
-        # independent-enough permutation per column, all shingles at once.
-        values = (np.outer(hashes, a) + b) >> np.uint64(32)
-    return values.min(axis=0).astype(np.uint32)
+        # independent-enough permutation per column, all shingles at once, in place.
+        values = np.multiply.outer(hashes, a)
+        values += b
+    # The shift is monotonic: the minimum's high bits are the minimum of the high bits.
+    return (values.min(axis=0) >> np.uint64(32)).astype(np.uint32)
 
 
 @lru_cache(maxsize=1)
