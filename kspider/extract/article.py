@@ -564,7 +564,8 @@ def _plausible(parsed: ParsedDate, ref: datetime) -> bool:
 
 
 def _date_from_text(text: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
-    """A date in a byline text; a bare time is no date."""
+    """A date in a byline text; a bare time is no date, and a relative phrase inside a longer
+    text (四年前中500万… in a headline) is no date either."""
     if not text or _HAS_TIME_ONLY.match(text):
         return None
     label = _DATE_LABEL.search(text)
@@ -573,6 +574,8 @@ def _date_from_text(text: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
         if parsed.iso and _plausible(parsed, ref):
             return parsed
     parsed = parse_date(text, ref, tz)
+    if parsed.iso and parsed.precision == "approx" and len(text) > 3 * len(parsed.raw) + 10:
+        return None
     return parsed if parsed.iso and _plausible(parsed, ref) else None
 
 
@@ -829,6 +832,12 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
                 break
     if title is None:
         title = og_title or ld_title or tag_title or None
+        if title:
+            # the headline shown in a plain cell or <strong>: found by its text, for the byline under it
+            for k in window:
+                if 2 <= len(blocks[k].text) <= 120 and _similar(blocks[k].text, title) >= 0.9:
+                    headline_k = k
+                    break
     result.title = title
     after_title = headline_k + 1 if headline_k is not None else 0
     first_prose = next((k for k, b in body_blocks if k >= after_title and _block_value(b) > 0 and b.punct >= 1
@@ -841,6 +850,8 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     span = blocks[zone_start:first_prose]
     # the byline sits right under the headline or right above the text: a long run between them is furniture
     zone = span if len(span) <= 10 else span[:6] + span[-4:]
+    if title:
+        zone = [b for b in zone if _norm_title(b.text) != _norm_title(title)]
     zone = [b for b in zone if not _comment_owner(page, b.owner)]
 
     # ---- body blocks: after the headline and the byline, boilerplate removed
