@@ -23,6 +23,8 @@ BLOCK_TAGS = frozenset(
 SKIP_TAGS = frozenset("script style noscript template iframe object embed svg select button textarea head title".split())
 
 
+# huge_tree: libxml2's default parser stops reading 256 levels deep and drops the rest.
+_PARSER = lxml.html.HTMLParser(huge_tree=True)
 _XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -36,8 +38,10 @@ def _root(element: Any) -> Optional[etree._Element]:
         element = _XML_INCOMPATIBLE.sub("", element)  # lxml accepts them in names, then fails on them
         if not element.strip():
             return None
+        from kspider.extract.page import parseable  # page imports this module
+
         try:
-            return lxml.html.fragment_fromstring(element, create_parent="div")
+            return lxml.html.fragment_fromstring(parseable(element), create_parent="div", parser=_PARSER)
         except (etree.ParserError, ValueError, AssertionError):  # lxml asserts on some broken markup
             return None
     if hasattr(element, "root") and not isinstance(element, etree._Element):  # parsel Selector
@@ -119,7 +123,7 @@ ALLOWED_TAGS = frozenset(
 _SAFE_ATTRS = frozenset({"href", "src", "alt", "title", "colspan", "rowspan"})
 _TRACKER_SIZE = 2  # width or height at most this: a tracking pixel, not a picture
 _LAZY_SRC = ("data-src", "data-original", "data-lazy-src", "data-actualsrc", "data-url")
-_BLOCK_CHILD = " | ".join(f"descendant::{t}" for t in sorted(BLOCK_TAGS - {"hr"}))
+_BLOCK_INSIDE = BLOCK_TAGS - {"hr"}
 
 _CLEANER = Cleaner(
     scripts=True, javascript=True, comments=True, style=True, inline_style=True, links=True, meta=True,
@@ -153,8 +157,17 @@ def sanitize_html(html: str, base_url: str) -> str:
             img.drop_tree()
         else:
             img.set("src", src)
+    # Containers holding a block element: each block marks its ancestors, stopping at one already
+    # marked (one walk, not a descendant query per container: bodies may nest thousands deep).
+    holds_block: set[etree._Element] = set()
+    for el in root.iter():
+        if _tag(el) in _BLOCK_INSIDE:
+            for ancestor in el.iterancestors():
+                if ancestor in holds_block:
+                    break
+                holds_block.add(ancestor)
     for div in list(root.iter("div", "section", "article")):
-        if div is not root and not div.xpath(_BLOCK_CHILD):
+        if div is not root and div not in holds_block:
             div.tag = "p"
     try:
         cleaned = _CLEANER.clean_html(root)

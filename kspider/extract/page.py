@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from functools import lru_cache
+from itertools import accumulate, islice
 from typing import Any, Iterable, Optional, Protocol, Union
 from urllib.parse import urljoin
 
@@ -24,7 +25,7 @@ from kspider.extract.text import normalize_text
 
 def as_selector(page: Union[str, Selector]) -> Selector:
     """A parsel Selector from HTML text (or the Selector itself)."""
-    return page if isinstance(page, Selector) else Selector(text=page or "<html></html>")
+    return page if isinstance(page, Selector) else Selector(text=parseable(page or "<html></html>"))
 
 
 def _element(node: Any) -> Any:
@@ -176,3 +177,131 @@ def finish_body(post: BodyParts, url: str, removed_texts: Iterable[str] = ()) ->
         "content_html": content_html,
         "images": images,
     }
+
+
+# --------------------------------------------------------------------------- hostile pages
+# What a page may cost and how it may be broken: pure functions on the HTML text, used by the
+# download layer (kspider.download.pages) before any parser sees the page, and by as_selector.
+
+_VOID_TAGS = ("area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+              "source", "track", "wbr", "basefont", "bgsound", "frame", "isindex")
+_START_TAG = re.compile(r"<[a-zA-Z]")
+# Open and close tags of elements that can hold others ('' for an open tag, '/' for a close tag).
+_TAG_EDGE = re.compile(r"<(/?)(?!(?:%s)\b)[a-zA-Z]" % "|".join(_VOID_TAGS), re.I)
+_TOKEN = re.compile(
+    r"<!--.*?(?:-->|\Z)"  # comment
+    r"|<(script|style|textarea|title|xmp)\b[^>]*>.*?(?:</\1\s*>|\Z)"  # raw-text element: one leaf
+    r"|<[!?][^>]*>?"  # doctype, processing instruction
+    r"|<(/?)([a-zA-Z][^\s/>]*)([^>]*)>",
+    re.S | re.I,
+)
+_DOCUMENT_OPEN = re.compile(r"<(?:html|body)[\s>]", re.I)
+_DOCUMENT_CLOSE = re.compile(r"</(?:body|html)\s*>", re.I)
+# Elements an opening tag closes implicitly when one is open right above it.
+_IMPLICIT_CLOSE = {"li": ("li",), "dt": ("dt", "dd"), "dd": ("dt", "dd"), "td": ("td", "th"), "th": ("td", "th"),
+                   "tr": ("tr", "td", "th"), "option": ("option",)}
+_CLOSES_P = frozenset("address article aside blockquote div dl fieldset figure footer form h1 h2 h3 h4 h5 h6 "
+                      "header hr main nav ol p pre section table ul".split())
+# Paragraph-level elements kept a little past the depth limit, so flattened text keeps its paragraphs.
+_PARAGRAPHS = frozenset("p h1 h2 h3 h4 h5 h6 li dt dd pre blockquote figcaption caption td th".split())
+_PARAGRAPH_SLACK = 32
+
+
+def page_truncated(html: str) -> bool:
+    """A document that opens <html> or <body> but closes neither: the download was cut off."""
+    return bool(_DOCUMENT_OPEN.search(html)) and not _DOCUMENT_CLOSE.search(html)
+
+
+def cap_page(html: str, max_chars: int, max_elements: int) -> tuple[str, bool]:
+    """The page cut before its ``max_chars``-th character or its ``max_elements + 1``-th element
+    (never inside a tag), and whether it was cut. 0 means no limit."""
+    cut = len(html)
+    if max_chars and len(html) > max_chars:
+        cut = max_chars
+    if max_elements:
+        beyond = next(islice(_START_TAG.finditer(html, 0, cut), max_elements, None), None)
+        if beyond is not None:
+            cut = beyond.start()
+    if cut >= len(html):
+        return html, False
+    tag_start = html.rfind("<", 0, cut)
+    if tag_start > html.rfind(">", 0, cut):
+        cut = tag_start
+    return html[:cut], True
+
+
+def nesting_estimate(html: str) -> int:
+    """An upper estimate of the page's element nesting depth (cheap: one regex pass, no parse)."""
+    edges = _TAG_EDGE.findall(html)
+    if not edges:
+        return 0
+    return max(0, max(accumulate(-1 if edge else 1 for edge in edges)))
+
+
+def flatten_nesting(html: str, max_depth: int) -> tuple[str, int]:
+    """The page with the tags of elements nested deeper than ``max_depth`` removed (their text
+    stays, inside the deepest kept element), and how many elements were unwrapped.
+
+    HTML parsers give up at some depth (libxml2: 256 levels, 2048 with huge_tree) and drop
+    everything after it; nothing is lost this way. Paragraph-level elements are kept a few
+    levels further, so the text keeps its paragraphs.
+    """
+    out: list[str] = []
+    last = 0
+    stack: list[tuple[str, bool]] = []  # (tag, unwrapped)
+    open_count: dict[str, int] = {}
+    kept = 0  # elements on the stack that are kept
+    unwrapped = 0
+
+    def pop_to(index: int) -> None:
+        nonlocal kept
+        for name, was_unwrapped in stack[index:]:
+            open_count[name] -= 1
+            kept -= not was_unwrapped
+        del stack[index:]
+
+    for match in _TOKEN.finditer(html):
+        name = match.group(3)
+        if name is None:
+            continue
+        name = name.lower()
+        if match.group(2):  # a close tag: closes its innermost open element and anything left open inside
+            if not open_count.get(name):
+                continue
+            index = len(stack) - 1
+            while stack[index][0] != name:
+                index -= 1
+            if stack[index][1]:
+                out.append(html[last:match.start()])
+                last = match.end()
+            pop_to(index)
+            continue
+        if name in _VOID_TAGS or match.group(4).endswith("/"):
+            continue
+        if stack and (stack[-1][0] in _IMPLICIT_CLOSE.get(name, ()) or (stack[-1][0] == "p" and name in _CLOSES_P)):
+            pop_to(len(stack) - 1)
+        unwrap = kept >= max_depth and not (name in _PARAGRAPHS and kept < max_depth + _PARAGRAPH_SLACK)
+        if unwrap:
+            out.append(html[last:match.start()])
+            last = match.end()
+            unwrapped += 1
+        else:
+            kept += 1
+        stack.append((name, unwrap))
+        open_count[name] = open_count.get(name, 0) + 1
+    if not unwrapped:
+        return html, 0
+    out.append(html[last:])
+    return "".join(out), unwrapped
+
+
+# Parsers stop reading at some depth and drop the rest of the page (libxml2: 256 levels, 2,048
+# with huge_tree), and tree walks cost more the deeper the tree: pages are read at most this deep.
+PARSER_MAX_DEPTH = 200
+
+
+def parseable(html: str, max_depth: int = PARSER_MAX_DEPTH) -> str:
+    """The page as it is, or flattened (``flatten_nesting``) when it nests deeper than ``max_depth``."""
+    if len(html) < 3 * max_depth or nesting_estimate(html) <= max_depth:
+        return html
+    return flatten_nesting(html, max_depth)[0]
