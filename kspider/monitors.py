@@ -12,30 +12,31 @@ At spider close ``SpiderCloseSuite`` checks, for any spider:
 - ``TemplateDrift``: post pages fetched that gave no article, and article
   fields missing on the pages parsed (counted before validation, so a title
   that vanished from the markup is reported by name even though validation
-  drops the item).
+  drops the item). Fields a template's selectors missed but the generic
+  extractor supplied (stat ``extract/fallback/<field>``) are drift too, reported
+  as a warning naming the field and the last pages concerned: the items are kept.
 
-The outcome goes to the log (Spidermon's own lines), to the stats
-(``spidermon/passed``, ``spidermon/failed``, ``spidermon/failed/<Monitor>``)
-and to one JSON report per run (``SPIDERMON_REPORT_FILE`` or a file in
-``SPIDERMON_REPORT_DIR``). With ``SPIDERMON_FAIL_EXIT = True`` a failed
-monitor makes the ``scrapy`` process exit with status 3.
+The outcome goes to the log (one line per problem: what, how much, the limit),
+to the stats (``spidermon/passed``, ``spidermon/failed``,
+``spidermon/failed/<Monitor>``, ``spidermon/warnings``) and to one JSON report
+per run (``SPIDERMON_REPORT_FILE`` or a file in ``SPIDERMON_REPORT_DIR``). With
+``SPIDERMON_FAIL_EXIT = True`` a failed monitor makes ``scrapy crawl`` exit with
+status 3 (kspider.extensions.ExitStatus).
 """
 from __future__ import annotations
 
-import atexit
 import json
 import logging
 import warnings
-import os
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterable, Iterator, Optional
 
 from itemadapter import ItemAdapter
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
 from spidermon import Monitor, MonitorSuite, monitors
+from spidermon.contrib.scrapy.extensions import Spidermon as SpidermonExtension
+from spidermon.contrib.scrapy.runners import SpiderMonitorResult, SpiderMonitorRunner
 from spidermon.core.actions import Action
 from spidermon.settings import MONITOR
 
@@ -55,6 +56,12 @@ ARTICLE_MISSING = "template/article_missing/"  # + field
 SITE_ITEMS = "monitor/site_items/"  # + host
 SKIPPED_FOR_SITE = "incremental/skipped/"  # + host (written by kspider.incremental)
 COVERAGE = "coverage/"  # coverage/article/items, coverage/article/<field>, coverage/rental_ad/...
+# Layout fallback: the spider counts FALLBACK + field when the generic extractor supplied a field
+# its template's selectors missed; the drift middleware keeps the last FALLBACK_URLS_KEPT page
+# URLs per field under FALLBACK_URLS + field (a list), for the drift warning.
+FALLBACK = "extract/fallback/"
+FALLBACK_URLS = "extract/fallback_urls/"
+FALLBACK_URLS_KEPT = 5
 
 DEFAULT_COVERAGE = {
     "article/title": 0.95,
@@ -62,10 +69,18 @@ DEFAULT_COVERAGE = {
     "article/content_text": 0.9,
     "rental_ad/area_or_price": 0.7,
 }
-FAIL_EXIT_STATUS = 3
+FAIL_EXIT_STATUS = 3  # kspider.extensions.EXIT_MONITOR_FAILED
 
 
 # --- counting -------------------------------------------------------------------
+def record_fallback_url(stats: Any, field: str, url: str, keep: int = FALLBACK_URLS_KEPT) -> None:
+    """Keep ``url`` among the last ``keep`` pages whose ``field`` came from the generic extractor."""
+    key = FALLBACK_URLS + field
+    urls = [u for u in (stats.get_value(key) or []) if u != url]
+    urls.append(url)
+    stats.set_value(key, urls[-keep:])
+
+
 def article_missing_fields(item: Any, fields: Iterable[str]) -> list[str]:
     """The fields (of those watched) an article lacks: None, empty string or empty list."""
     adapter = ItemAdapter(item)
@@ -92,6 +107,15 @@ class TemplateDriftMiddleware:
     def from_crawler(cls, crawler: Any) -> "TemplateDriftMiddleware":
         return cls(crawler)
 
+    def _fallbacks(self) -> dict[str, int]:
+        return {k: v for k, v in self.stats.get_stats().items() if k.startswith(FALLBACK)}
+
+    def _note_fallbacks(self, response: Any, before: dict[str, int]) -> None:
+        """The fields whose fallback count the callback raised were read by the generic extractor on this page."""
+        for key, value in self._fallbacks().items():
+            if value != before.get(key):
+                record_fallback_url(self.stats, key[len(FALLBACK):], response.url)
+
     def _count(self, response: Any, outputs: list[Any]) -> None:
         meta = getattr(response, "meta", None) or {}
         if meta.get("page_kind") != "post":
@@ -111,27 +135,33 @@ class TemplateDriftMiddleware:
                 self.stats.inc_value(ARTICLE_MISSING + name)
 
     def process_spider_output(self, response: Any, result: Iterable[Any]) -> Iterator[Any]:
+        # The callback runs while its output is listed: the fallback counts it raised are this page's.
+        before = self._fallbacks()
         outputs = list(result)
+        self._note_fallbacks(response, before)
         self._count(response, outputs)
         yield from outputs
 
     async def process_spider_output_async(self, response: Any, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        # An async callback may interleave with others: a fallback may then be attributed to a
+        # neighbouring page of the same crawl (the count itself stays exact).
+        before = self._fallbacks()
         outputs = [o async for o in result]
+        self._note_fallbacks(response, before)
         self._count(response, outputs)
         for obj in outputs:
             yield obj
 
 
 class MonitorStats:
-    """Extension: counts stored items per site and field coverage, for the monitors."""
+    """Extension: counts stored items per site and field coverage, for the monitors and the exit status."""
 
     def __init__(self, crawler: Any) -> None:
         self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "MonitorStats":
-        if not crawler.settings.getbool("SPIDERMON_ENABLED"):
-            raise NotConfigured
+        # On even without Spidermon: the exit status judges Site.min_items from these counts.
         ext = cls(crawler)
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         return ext
@@ -216,7 +246,8 @@ def drift_problems(stats: dict[str, Any], spider_name: str, thresholds: dict[str
     pages = int(stats.get(POST_PAGES, 0))
     empty = int(stats.get(POST_PAGES_NO_ARTICLE, 0))
     if pages and empty / pages > max_empty_share:
-        problems.append(f"spider {spider_name}: template drift: {empty} of {pages} post page(s) gave no article")
+        problems.append(f"spider {spider_name}: template drift: {empty} of {pages} post page(s) gave no article, "
+                        f"limit {max_empty_share:.0%}")
     parsed = int(stats.get(ARTICLES_PARSED, 0))
     if parsed:
         for key, minimum in sorted(thresholds.items()):
@@ -226,8 +257,24 @@ def drift_problems(stats: dict[str, Any], spider_name: str, thresholds: dict[str
             missing = int(stats.get(ARTICLE_MISSING + field, 0))
             if (parsed - missing) / parsed < float(minimum):
                 problems.append(f"spider {spider_name}: template drift: field {field} missing on {missing} of "
-                                f"{parsed} parsed post page(s)")
+                                f"{parsed} parsed post page(s), limit {1 - float(minimum):.0%} missing")
     return problems
+
+
+def fallback_warnings(stats: dict[str, Any], spider_name: str) -> list[str]:
+    """Layout drift the generic extractor made up for: per field, how many pages and the last URLs."""
+    warnings_out = []
+    parsed = int(stats.get(ARTICLES_PARSED, 0))
+    for key, count in sorted(stats.items()):
+        if not key.startswith(FALLBACK) or not count:
+            continue
+        field = key[len(FALLBACK):]
+        of_parsed = f" of {parsed} parsed post page(s)" if parsed >= int(count) else " page(s)"
+        urls = list(stats.get(FALLBACK_URLS + field) or [])
+        example = f"; last: {', '.join(urls)}" if urls else ""
+        warnings_out.append(f"spider {spider_name}: layout drift: field {field} read by the generic extractor on "
+                            f"{int(count)}{of_parsed} (template selectors missed it; items kept){example}")
+    return warnings_out
 
 
 # --- Spidermon monitors ------------------------------------------------------------
@@ -339,12 +386,15 @@ class RecordOutcome(Action):
                 stats.inc_value(f"spidermon/failed/{res.monitor.monitor_name}")
         stats.set_value("spidermon/passed", len(monitors_out) - failed)
         stats.set_value("spidermon/failed", failed)
+        drift_warnings = fallback_warnings(stats.get_stats(), spider.name)
+        stats.set_value("spidermon/warnings", len(drift_warnings))
         now = datetime.now(timezone.utc)
         report = {
             "spider": spider.name,
             "finished_at": now.isoformat(timespec="seconds"),
             "passed": failed == 0,
             "failed": [m for m in monitors_out if m["problems"]],
+            "warnings": [{"monitor": "TemplateDrift", "warning": w} for w in drift_warnings],
             "monitors": monitors_out,
             "stats": {k: v for k, v in stats.get_stats().items()
                       if isinstance(v, (int, float, str)) and not isinstance(v, bool)},
@@ -357,6 +407,8 @@ class RecordOutcome(Action):
         for entry in report["failed"]:
             for problem in entry["problems"]:
                 logger.error("monitor %s failed: %s", entry["monitor"], problem)
+        for warning in drift_warnings:
+            logger.warning("monitor TemplateDrift warning: %s", warning)
 
 
 class SpiderCloseSuite(MonitorSuite):
@@ -364,37 +416,29 @@ class SpiderCloseSuite(MonitorSuite):
     monitors_finished_actions = [RecordOutcome]
 
 
-# --- exit status ---------------------------------------------------------------------
-def _exit_now(status: int) -> None:
-    # `scrapy crawl` ends with sys.exit(0) whatever the spider did; an exit handler is the one
-    # place left to change the status. Flush first, since os._exit skips the remaining handlers.
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:
-            pass
-    os._exit(status)
+# --- readable output -------------------------------------------------------------------
+class ReadableMonitorResult(SpiderMonitorResult):
+    """Spidermon's log output without assertion tracebacks: a failed check is reported by
+    RecordOutcome as one line per problem. A monitor that raised (a bug, not a finding)
+    still logs its traceback."""
+
+    def write_errors(self) -> None:
+        for status in self.step.error_statuses:
+            if status == MONITOR.STATUS.FAILURE:
+                continue
+            for item in self.step.items_for_status(status):
+                self.log_error(f"{item.status}: {item.item.name}\n{item.error}")
 
 
-class FailExit:
-    """Extension: with ``SPIDERMON_FAIL_EXIT = True``, a failed monitor makes the process exit non-zero."""
+class ReadableMonitorRunner(SpiderMonitorRunner):
+    def create_result(self) -> ReadableMonitorResult:
+        return ReadableMonitorResult(self.spider)
 
-    def __init__(self, crawler: Any) -> None:
-        self.crawler = crawler
-        self.armed = False
 
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> "FailExit":
-        if not (crawler.settings.getbool("SPIDERMON_ENABLED") and crawler.settings.getbool("SPIDERMON_FAIL_EXIT")):
-            raise NotConfigured
-        ext = cls(crawler)
-        crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
-        return ext
+class Spidermon(SpidermonExtension):
+    """Spidermon's extension, running the suites with the readable result above."""
 
-    def engine_stopped(self) -> None:
-        # engine_stopped comes after spider_closed, where the monitors ran.
-        if int(self.crawler.stats.get_value("spidermon/failed", 0) or 0) and not self.armed:
-            self.armed = True
-            logger.error("a monitor failed and SPIDERMON_FAIL_EXIT is set: exiting with status %d", FAIL_EXIT_STATUS)
-            atexit.register(_exit_now, FAIL_EXIT_STATUS)
+    def _run_suites(self, spider: Any, suites: Any) -> None:
+        data = self._generate_data_for_spider(spider)
+        for suite in suites:
+            ReadableMonitorRunner(spider=spider).run(suite, **data)

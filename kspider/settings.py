@@ -81,8 +81,13 @@ DOWNLOAD_HANDLERS = {
 }
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 DOWNLOADER_MIDDLEWARES = {
+    # Outermost: each request's final outcome, per site, for the exit status.
+    "kspider.download.outcome.DownloadOutcomeMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "kspider.middlewares.BackoffRetryMiddleware": 550,
+    # Right after decompression (590): the page's real charset, then its size, depth and completeness.
+    "kspider.download.charset.CharsetCorrectionMiddleware": 585,
+    "kspider.download.pages.PageGuardMiddleware": 580,
     # Closest to the downloader, so it sees responses exactly as served.
     "kspider.replay.record.RecordMiddleware": 990,
 }
@@ -168,15 +173,25 @@ SPIDERMON_MAX_ERRORS = int(_env("SPIDERMON_MAX_ERRORS", "0"))
 # One JSON report per run: SPIDERMON_REPORT_FILE if set, else <SPIDERMON_REPORT_DIR>/<spider>-<UTC time>.json.
 SPIDERMON_REPORT_DIR = _env("SPIDERMON_REPORT_DIR", ".kspider/reports")
 SPIDERMON_REPORT_FILE = _env("SPIDERMON_REPORT_FILE")
-# Exit with status 3 when a monitor failed (for cron and CI).
+# Exit with status 3 when a monitor failed (for cron and CI; kspider.extensions.ExitStatus).
 SPIDERMON_FAIL_EXIT = _env("SPIDERMON_FAIL_EXIT", "0").lower() in ("1", "true", "yes")
 EXTENSIONS.update({
     "kspider.incremental.JobdirGuard": 100,
     "kspider.monitors.MonitorStats": 400,
     # Before StatsFile (900), so the stats file holds the monitors' outcome.
-    "spidermon.contrib.scrapy.extensions.Spidermon": 500,
-    "kspider.monitors.FailExit": 950,
+    "kspider.monitors.Spidermon": 500,
+    # After the monitors (500), before StatsFile (900): the stats file holds exit/code.
+    "kspider.extensions.ExitStatus": 800,
 })
+# `scrapy crawl` exits non-zero when the crawl failed (docs/OPERATING.md, "Exit codes");
+# 0 turns that off (the failures are still logged, as warnings, and counted).
+EXIT_ON_FAILURE = _env("EXIT_ON_FAILURE", _ON_BY_DEFAULT).lower() in ("1", "true", "yes")
+COMMANDS_MODULE = "kspider.commands"
+# Work spent on one page: beyond these the page is cut and its items flagged `oversized`
+# (what was found before the cut is kept); deeper nesting is flattened.
+PAGE_MAX_CHARS = int(_env("PAGE_MAX_CHARS", "3000000"))
+PAGE_MAX_ELEMENTS = int(_env("PAGE_MAX_ELEMENTS", "60000"))
+PAGE_MAX_DEPTH = int(_env("PAGE_MAX_DEPTH", "200"))
 # === end Operations ===
 
 ADDONS = {

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
@@ -65,7 +66,15 @@ class KspiderDownloadHandler(BaseDownloadHandler):
         self.index: Optional[FixtureIndex] = None
         self._http = None
         self._browser = None
-        if self.replay_dir:
+        if self.replay_dir and not Path(self.replay_dir).is_dir():
+            # Never go live instead: an empty index answers every request with a replay miss,
+            # and the spiders start nothing (the exit status says why).
+            if not crawler.stats.get_value("replay/dir_missing"):  # one handler per scheme: say it once
+                logger.error("REPLAY_DIR %s does not exist (or is not a directory): nothing to replay",
+                             self.replay_dir)
+            crawler.stats.set_value("replay/dir_missing", 1)
+            self.index = FixtureIndex()
+        elif self.replay_dir:
             self.index = FixtureIndex.load(self.replay_dir)
             logger.info("replay: %d exchanges loaded from %s", len(self.index), self.replay_dir)
         else:

@@ -24,6 +24,16 @@ def utc_now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def with_page_flags(flags: Optional[list[str]], response: Response) -> list[str]:
+    """An item's quality flags plus those the download layer put on its page (``charset_corrected``,
+    ``truncated``, ``oversized``, ``deeply_nested``: kspider.download)."""
+    from kspider.download.pages import page_flags
+
+    out = list(flags or [])
+    out.extend(f for f in page_flags(response) if f not in out)
+    return out
+
+
 def split_arg(value: Optional[str]) -> list[str]:
     """A comma-separated spider argument as a list (empty items dropped)."""
     if not value:
@@ -40,6 +50,9 @@ class KSpider(scrapy.Spider):
 
     # (compiled regex on the URL without scheme/host, callback name); first match wins.
     routes: tuple[tuple[str, str], ...] = ()
+    # Spider arguments beyond urls, sites and full that a template documents; any other
+    # argument is an error (a misspelt -a site= would otherwise crawl everything).
+    extra_arguments: tuple[str, ...] = ()
     # Spiders that tell a page's kind from its content name their one callback here: every
     # URL of an allowed host is then fetched, and a matching route is only a hint (meta
     # "route"). None: strict routing, a URL without a route is not followed.
@@ -47,6 +60,9 @@ class KSpider(scrapy.Spider):
 
     def __init__(self, urls: Optional[str] = None, sites: Optional[str] = None, full: Optional[str] = None,
                  *args: Any, **kwargs: Any) -> None:
+        # Scrapyd adds _job to every job's arguments.
+        accepted = {"urls", "sites", "full", "_job", *self.extra_arguments}
+        self.unknown_arguments = sorted(name for name in kwargs if name not in accepted)
         super().__init__(*args, **kwargs)
         self.arg_urls = split_arg(urls)
         self.only_hosts = {h.lower() for h in split_arg(sites)}
@@ -121,7 +137,30 @@ class KSpider(scrapy.Spider):
         kwargs["meta"].setdefault("page_kind", "post" if routed and "listing" not in routed else "listing")
         return scrapy.Request(url, callback=getattr(self, callback), errback=self.on_error, **kwargs)
 
+    def arguments_ok(self) -> bool:
+        """Log and count (``spider/bad_argument/<name>``, ``spider/unknown_site/<host>``) arguments
+        that name nothing this spider knows; False when there is one (nothing is then crawled)."""
+        import difflib
+
+        accepted = sorted({"urls", "sites", "full", *self.extra_arguments})
+        for name in self.unknown_arguments:
+            close = difflib.get_close_matches(name, accepted, n=1)
+            hint = f"; did you mean -a {close[0]}=?" if close else ""
+            logger.error("unknown spider argument -a %s=… (spider %s accepts %s)%s; nothing crawled",
+                         name, self.name, ", ".join(accepted), hint)
+            self.crawler.stats.set_value(f"spider/bad_argument/{name}", 1)
+        for host in sorted(self.only_hosts):
+            if self.site_for(host) is None:
+                logger.error("-a sites=%s: no registry entry of spider %s covers this host; nothing crawled",
+                             host, self.name)
+                self.crawler.stats.set_value(f"spider/unknown_site/{host}", 1)
+        return not self.unknown_arguments and all(self.site_for(h) is not None for h in self.only_hosts)
+
     async def start(self) -> Any:
+        if not self.arguments_ok():
+            return
+        if self.crawler.stats.get_value("replay/dir_missing"):
+            return  # the replay handler logged it; there is nothing to replay and no going live
         urls = self.arg_urls or self.default_start_urls()
         for url in urls:
             # Filtered like any request: a home page that links to itself (pagination's
@@ -191,6 +230,7 @@ class KSpider(scrapy.Spider):
             "crawled_at": utc_now_iso(),
         }
         values.update({k: v for k, v in fields.items() if v is not None or k not in values})
+        values["quality_flags"] = with_page_flags(values.get("quality_flags"), response)
         return Article(**values)
 
     def make_ad(self, response: Response, ad_fields: dict[str, Any], kind: str,
@@ -209,6 +249,7 @@ class KSpider(scrapy.Spider):
             spider=self.name,
             crawled_at=utc_now_iso(),
         )
+        values["quality_flags"] = with_page_flags(values.get("quality_flags"), response)
         return RentalAd(**values)
 
 
