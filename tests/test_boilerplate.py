@@ -273,3 +273,8 @@ def test_credits_and_captions_before_a_pasted_link_list_stay():
 def test_off_topic_run_opening_the_body_is_removed():
     run = ["全国铁路今日起实行新的列车运行图", "国产大飞机C919开通新航线", "多所高校公布寒假放假时间"]
     assert _body(run + _INVEST) == _INVEST
+
+
+def test_short_lines_of_a_listing_are_not_a_headline_run():
+    lines = ["物业类型：单层仓库", "出租面积：5000平方米", "租金：1.1元/平/天", "房东直租 无中介费", "可办环评 可注册公司", "随时看房 价格面议"]
+    assert _body(lines + _CONTACT, title="昆山花桥 单层仓库出租 5000平 消防丙类") == lines

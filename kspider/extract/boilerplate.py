@@ -217,6 +217,9 @@ _HEADLINE_PREFIX = re.compile(
 _FIELD_LINE = re.compile(r"^(?:【[^】]{1,8}】|[\u4e00-\u9fffA-Za-z]{1,6}\s*[:：]\s*\S.{0,15}$)")
 # Credits and notes of the article itself (（记者 陈晨 通讯员 刘洋）, 航拍图（摄影：张伟）, 来源：…).
 _CREDIT_LINE = re.compile(r"记者|通讯员|摄影|供图|图片来源|来源\s*[:：]|编辑|作者|图\s*[:：/]|^[（(【\[].*[)）】\]]$")
+# Lines of a rental listing (房东直租 无中介费, 可办环评 可注册公司): the post's own offer.
+_AD_LINE = re.compile(r"房东|直租|中介|出租|出售|招租|转让|租金|售价|环评|注册|厂房|仓库|土地|车间|分租|行车|配电|层高|承重|"
+                      r"现房|看房|面议|产证|独门独院|[0-9]\s*(?:平米|平方|平|亩|㎡)")
 _CJK_BIGRAM = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
 _HEADLINE_MIN, _HEADLINE_MAX = 6, 40
 # Share of a line's bigrams found in the title and the rest of the body below which it is off-topic.
@@ -227,7 +230,8 @@ def _headline_shape(text: str) -> bool:
     text = text.strip()
     core = _HEADLINE_PREFIX.sub("", text, count=1)
     return (_HEADLINE_MIN <= len(core) <= _HEADLINE_MAX and not _HEADLINE_PUNCT.search(core)
-            and not _FIELD_LINE.match(core) and not _CREDIT_LINE.search(core) and len(_CJK_BIGRAM.findall(core)) >= 3)
+            and not _FIELD_LINE.match(core) and not _CREDIT_LINE.search(core) and not _AD_LINE.search(core)
+            and len(_CJK_BIGRAM.findall(core)) >= 3)
 
 
 def _numbered(text: str) -> bool:
