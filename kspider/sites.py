@@ -47,7 +47,12 @@ AGENCY_021CF_BOILERPLATE: tuple[str, ...] = (
 )
 
 # What every site of the 021cf template shares; an entry adds only its own host and name.
-_021CF = dict(spider="021cf", adlaw_rules=("zui", "diyi"), boilerplate=AGENCY_021CF_BOILERPLATE)
+_021CF = dict(
+    spider="021cf", adlaw_rules=("zui", "diyi"), boilerplate=AGENCY_021CF_BOILERPLATE,
+    notes=("markup read as Z-BlogPHP 1.7.5 + tpure 5.0.2 render it (fixtures/021cf-real) and as older tpure "
+           "versions (fixtures/021cf); assumed: the live sites keep the theme's default settings (relative "
+           "dates, copy notice, lazy-loaded images) and the index.php URL mode"),
+)
 
 SITES: tuple[Site, ...] = (
     Site(host="kunshanmaigao.021cf.cn", name="昆山厂房出租网", start_urls=("http://kunshanmaigao.021cf.cn/",), **_021CF),
