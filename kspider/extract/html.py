@@ -38,10 +38,14 @@ def _root(element: Any) -> Optional[etree._Element]:
         element = _XML_INCOMPATIBLE.sub("", element)  # lxml accepts them in names, then fails on them
         if not element.strip():
             return None
-        from kspider.extract.page import parseable  # page imports this module
+        from kspider.extract.page import PARSER_MAX_DEPTH, flatten_nesting, too_deep  # page imports this module
 
         try:
-            return lxml.html.fragment_fromstring(parseable(element), create_parent="div", parser=_PARSER)
+            root = lxml.html.fragment_fromstring(element, create_parent="div", parser=_PARSER)
+            if too_deep(_PARSER):  # libxml2 stopped at its depth limit and dropped the rest
+                root = lxml.html.fragment_fromstring(flatten_nesting(element, PARSER_MAX_DEPTH)[0],
+                                                     create_parent="div", parser=_PARSER)
+            return root
         except (etree.ParserError, ValueError, AssertionError):  # lxml asserts on some broken markup
             return None
     if hasattr(element, "root") and not isinstance(element, etree._Element):  # parsel Selector

@@ -10,10 +10,11 @@ from __future__ import annotations
 import copy
 import re
 from functools import lru_cache
-from itertools import accumulate, islice
+from itertools import islice
 from typing import Any, Iterable, Optional, Protocol, Union
 from urllib.parse import urljoin
 
+from lxml import etree
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 from parsel import Selector
@@ -24,8 +25,9 @@ from kspider.extract.text import normalize_text
 
 
 def as_selector(page: Union[str, Selector]) -> Selector:
-    """A parsel Selector from HTML text (or the Selector itself)."""
-    return page if isinstance(page, Selector) else Selector(text=parseable(page or "<html></html>"))
+    """A parsel Selector from HTML text (or the Selector itself); the whole page is read however
+    deep it nests (``parse_page``)."""
+    return page if isinstance(page, Selector) else Selector(root=parse_page(page or "<html></html>"), type="html")
 
 
 def _element(node: Any) -> Any:
@@ -186,8 +188,8 @@ def finish_body(post: BodyParts, url: str, removed_texts: Iterable[str] = ()) ->
 _VOID_TAGS = ("area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
               "source", "track", "wbr", "basefont", "bgsound", "frame", "isindex")
 _START_TAG = re.compile(r"<[a-zA-Z]")
-# Open and close tags of elements that can hold others ('' for an open tag, '/' for a close tag).
-_TAG_EDGE = re.compile(r"<(/?)(?!(?:%s)\b)[a-zA-Z]" % "|".join(_VOID_TAGS), re.I)
+_VOID_OPENS = tuple(f"<{tag}" for tag in _VOID_TAGS if tag not in ("basefont", "bgsound", "isindex", "keygen"))
+_ESTIMATE_CHUNK = 4096
 _TOKEN = re.compile(
     r"<!--.*?(?:-->|\Z)"  # comment
     r"|<(script|style|textarea|title|xmp)\b[^>]*>.*?(?:</\1\s*>|\Z)"  # raw-text element: one leaf
@@ -231,11 +233,18 @@ def cap_page(html: str, max_chars: int, max_elements: int) -> tuple[str, bool]:
 
 
 def nesting_estimate(html: str) -> int:
-    """An upper estimate of the page's element nesting depth (cheap: one regex pass, no parse)."""
-    edges = _TAG_EDGE.findall(html)
-    if not edges:
-        return 0
-    return max(0, max(accumulate(-1 if edge else 1 for edge in edges)))
+    """An upper estimate of the page's element nesting depth, cheap enough for every page: tags
+    are counted per chunk (C-level string counts, no parse, no per-tag Python), and within a
+    chunk the depth may rise by all of its open tags. Unclosed <p>/<li> and upper-case void
+    tags only raise the estimate (then ``flatten_nesting`` does the exact count)."""
+    depth = best = 0
+    for start in range(0, len(html), _ESTIMATE_CHUNK):
+        chunk = html[start:start + _ESTIMATE_CHUNK]
+        closes = chunk.count("</")
+        opens = chunk.count("<") - closes - chunk.count("<!") - sum(chunk.count(v) for v in _VOID_OPENS)
+        best = max(best, depth + opens)
+        depth += opens - closes
+    return max(best, 0)
 
 
 def flatten_nesting(html: str, max_depth: int) -> tuple[str, int]:
@@ -305,3 +314,27 @@ def parseable(html: str, max_depth: int = PARSER_MAX_DEPTH) -> str:
     if len(html) < 3 * max_depth or nesting_estimate(html) <= max_depth:
         return html
     return flatten_nesting(html, max_depth)[0]
+
+
+def too_deep(parser: Any) -> bool:
+    """Whether libxml2 stopped reading the last page ``parser`` parsed at its depth limit."""
+    return any("Excessive depth" in entry.message for entry in parser.error_log)
+
+
+def parse_page(html: str) -> Any:
+    """The lxml root of an HTML page, as parsel builds it, read whole however deep it nests.
+
+    A page nested deeper than libxml2 reads (2,048 levels) is flattened to
+    ``PARSER_MAX_DEPTH`` and parsed again; any other page is parsed once, as before.
+    """
+    text = html.strip().replace("\x00", "")
+    for attempt in (text, None):
+        if attempt is None:
+            text = flatten_nesting(text, PARSER_MAX_DEPTH)[0]
+        parser = lxml_html.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
+        root = etree.fromstring(text.encode("utf-8", "replace") or b"<html/>", parser=parser)
+        if root is None:
+            root = etree.fromstring(b"<html/>", parser=parser)
+        if not too_deep(parser):
+            break
+    return root
