@@ -105,6 +105,10 @@ def crawl_failures(stats: dict[str, Any], spider_name: str, hosts_min: dict[str,
                                 f"spider {spider_name}: {bad_starts} start URL(s) invalid or refused "
                                 f"(each logged above), limit 0"))
     for host, reasons in hosts_all_failed(stats).items():
+        if stats.get("distributed/worker") and all(name.startswith("http_") for name in reasons):
+            # A worker of a shared frontier may have drawn only a site's dead links; a site that
+            # cannot be reached at all fails on every worker and is still reported.
+            continue
         total = sum(reasons.values())
         detail = ", ".join(f"{name} {n}" for name, n in sorted(reasons.items()))
         out.append(CrawlFailure(EXIT_DOWNLOADS_FAILED, "downloads_failed",

@@ -87,6 +87,15 @@ def test_a_site_with_some_good_downloads_and_a_clean_run_are_no_failure():
     assert crawl_failures(stats, "021cf", {"a.example": 1}, fail_on_monitor=False) == []
 
 
+def test_a_worker_of_a_shared_frontier_that_drew_only_dead_links_is_no_failure():
+    stats = {"distributed/worker": "021cf:host:1", "download/failed/a.example": 1,
+             "download/failed_reason/a.example/http_404": 1}
+    assert crawl_failures(stats, "021cf", {"a.example": 1}, False) == []
+    stats.update({"download/failed/b.example": 2, "download/failed_reason/b.example/DNSLookupError": 2})
+    assert [f.message for f in crawl_failures(stats, "021cf", {}, False)] == [
+        "spider 021cf: every download of site b.example failed (2 of 2: DNSLookupError 2)"]
+
+
 def test_too_few_items_is_not_reported_for_a_site_whose_downloads_all_failed():
     stats = {"download/failed/a.example": 1, "download/failed_reason/a.example/TimeoutError": 1}
     assert [f.reason for f in crawl_failures(stats, "x", {"a.example": 1}, False)] == ["downloads_failed"]
