@@ -103,6 +103,34 @@ def load_fixture_sets(dirs: list[Path]) -> list[Page]:
     return pages
 
 
+_TRUTH_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+def load_real_pages(directory: Path) -> list[Page]:
+    """Saved real pages with hand-made truth: ``original/<id>.html``, ``cleaned/<id>.txt`` (body),
+    ``date/<id>.txt`` (``YYYY-M-D[ H:MM[:SS]]``; UNKNOWN or a year/month alone is not scored),
+    optional ``title/<id>.txt``. This is the layout of the public Chinese Web Content
+    Extraction Dataset (immortal-autumn); the pages are never stored in this repository."""
+    pages = []
+    for path in sorted((directory / "original").glob("*.html")):
+        key = path.stem
+
+        def truth(kind: str) -> str:
+            f = directory / kind / f"{key}.txt"
+            return f.read_text(encoding="utf-8", errors="replace").strip() if f.exists() else ""
+
+        expected: dict[str, Any] = {"content_text": truth("cleaned")}
+        m = _TRUTH_DATE.match(truth("date"))
+        if m:
+            y, mo, d = (int(g) for g in m.groups()[:3])
+            expected["published_at"] = f"{y:04d}-{mo:02d}-{d:02d}T12:00:00+08:00"
+        if truth("title"):
+            expected["title"] = truth("title")
+        pages.append(Page("real", f"http://real.invalid/{key}.html", decode_html(path.read_bytes()), datetime.now(timezone.utc),
+                          "Asia/Shanghai", expected))
+    return pages
+
+
 def load_english(directory: Path) -> list[Page]:
     truth = json.loads((directory / "ground-truth.json").read_text(encoding="utf-8"))
     pages = []
@@ -273,6 +301,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per page; the fastest is timed")
     parser.add_argument("--english", type=Path, default=os.environ.get("KSPIDER_AEB_DIR") or None,
                         help="directory of the English article-extraction benchmark (html/, ground-truth.json)")
+    parser.add_argument("--real", type=Path, default=os.environ.get("KSPIDER_REAL_PAGES_DIR") or None,
+                        help="directory of saved real pages with truth (original/, cleaned/, date/[, title/])")
+    parser.add_argument("--no-corpus", action="store_true", help="skip the fixture sets (real pages only)")
     parser.add_argument("--only", help="comma-separated extractor names")
     parser.add_argument("--per-page", action="store_true", help="one line per page and extractor on stderr")
     args = parser.parse_args()
@@ -294,16 +325,21 @@ def main() -> int:
 
     sets = args.corpora or sorted(p for p in (ROOT / "fixtures" / "corpus").glob("*") if p.is_dir())
     corpora: list[tuple[str, list[Page]]] = []
-    chinese = load_fixture_sets(sets)
+    chinese = [] if args.no_corpus else load_fixture_sets(sets)
     if chinese:
         corpora.append(("Chinese corpus (" + ", ".join(sorted({p.corpus for p in chinese})) + ")", chinese))
-    else:
+    elif not args.no_corpus:
         print("no Chinese fixture set found", file=sys.stderr)
     if args.english:
         if (Path(args.english) / "ground-truth.json").exists():
             corpora.append(("English article-extraction benchmark", load_english(Path(args.english))))
         else:
             print(f"{args.english}: no ground-truth.json; English benchmark skipped", file=sys.stderr)
+    if args.real:
+        if (Path(args.real) / "original").is_dir():
+            corpora.append(("Real pages (" + Path(args.real).name + ")", load_real_pages(Path(args.real))))
+        else:
+            print(f"{args.real}: no original/ directory; real pages skipped", file=sys.stderr)
     if not corpora:
         return 1
     for corpus, pages in corpora:

@@ -204,6 +204,7 @@ def _parse(text: str) -> Optional[etree._Element]:
 
 # Plain lxml elements (not lxml.html's): no per-element class lookup while walking
 _PARSER = etree.HTMLParser(huge_tree=True, remove_comments=False)
+_ELEMENT = etree.Element  # as a tag filter: elements only (no comments), filtered by lxml
 
 
 def _flattened(text: str) -> str:
@@ -255,7 +256,15 @@ _DATA_ROW = etree.XPath(
 )
 
 
+_CELLS = frozenset(("td", "th"))
+
+
 def _data_row(tr: etree._Element) -> bool:
+    # cheap tests first (a layout row holds blocks right away); the XPath only for the few left
+    if sum(1 for c in tr if c.tag in _CELLS) < 2:
+        return False
+    if any(c.tag in _CELLS and next(c.iter(*_ROW_BREAK_NAMES), None) is not None for c in tr):
+        return False
     return bool(_DATA_ROW(tr))
 
 
@@ -267,107 +276,117 @@ def _count_punct(text: str) -> int:
 
 
 def _walk(root: etree._Element) -> _Page:
-    """Pre-order element list, class/id words and paragraph blocks, with an explicit stack."""
-    elements: list[etree._Element] = []
-    words: list[str] = []
-    parent: list[int] = []
+    """Pre-order element list, class/id words and paragraph blocks, from lxml's own walk
+    (start/end events, no recursion); text-free subtrees are listed by lxml and skipped."""
+    elements: list[etree._Element] = [root]
+    words: list[str] = [""]  # class and id
+    parent: list[int] = [-1]
     blocks: list[_TextBlock] = []
     pieces: list[str] = []  # text of the open block
     linked: list[str] = []  # the part of it inside links
-    owners: list[int] = []  # open block elements
+    owners: list[int] = [0]  # open block elements
+    inline_rows: set[int] = set()  # rows of a data table: one line, cells separated by spaces
+    # per open element: its index and kind (1 block, 2 link, 0 neither)
+    open_idx: list[int] = [0]
+    open_kind: list[int] = [1]
     link_depth = 0
-    max_depth = 0
-    inline_rows: set[int] = set()
+    max_depth = 1
+    block_tags, skip_tags = BLOCK_TAGS, SKIP_TAGS
+    append_el, append_parent, append_word = elements.append, parent.append, words.append
 
     def flush() -> None:
-        if not pieces:
-            return
         raw = "".join(pieces)
         text = normalize_text(raw.replace("\n", " "))
         if text:
             link_text = "".join(linked)
-            chars = _nonspace(raw)
             link_chars = _nonspace(link_text) if link_text else 0
-            punct = _count_punct(raw) - _count_punct(link_text)
-            blocks.append(_TextBlock(text, chars, link_chars, punct, owners[-1] if owners else 0))
+            punct = _count_punct(raw) - (_count_punct(link_text) if link_text else 0)
+            blocks.append(_TextBlock(text, _nonspace(raw), link_chars, punct, owners[-1] if owners else 0))
         pieces.clear()
         linked.clear()
 
-    def add(text: str) -> None:
-        pieces.append(text)
-        if link_depth > 0:
-            linked.append(text)
-
-    def index_subtree(node_root: etree._Element, parent_idx: int) -> None:
-        # a subtree without text (skipped): indexed for the end table only
-        for node in node_root.iterdescendants():
-            if isinstance(node.tag, str):
-                elements.append(node)
-                words.append("")
-                parent.append(parent_idx)  # parent precision is not needed inside skipped parts
-
-    # stack of (element, child iterator); the element's 'end' runs when its iterator is exhausted
-    elements.append(root)
-    words.append("")
-    parent.append(-1)
-    owners.append(0)
     if root.text:
-        add(root.text)
-    stack: list[tuple[etree._Element, Any, int, bool, bool]] = [(root, iter(root), 0, True, False)]
-    while stack:
-        el, children, el_idx, is_block, is_link = stack[-1]
-        child = next(children, None)
-        if child is None:
-            stack.pop()
-            if is_block:
-                flush()
+        pieces.append(root.text)
+    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+    next(walker)  # the root's start
+    for event, el in walker:
+        if event == "start":
+            tag = el.tag
+            idx = len(elements)
+            el_idx = open_idx[-1]
+            append_el(el)
+            append_parent(el_idx)
+            attrs = el.keys()
+            if attrs:
+                cls, cid = el.get("class"), el.get("id")
+                append_word(f"{cls or ''} {cid or ''}".strip() if cls or cid else "")
+                hidden = ("style" in attrs or "hidden" in attrs) and _is_hidden(el)
+            else:
+                append_word("")
+                hidden = False
+            if hidden or tag in skip_tags or tag == "br" or tag == "hr":
+                if tag == "br" or tag == "hr":
+                    if pieces:
+                        flush()
+                walker.skip_subtree()
+                n0 = len(elements)
+                elements.extend(el.iterdescendants(_ELEMENT))
+                k = len(elements) - n0
+                if k:
+                    parent.extend([idx] * k)
+                    words.extend([""] * k)
+                open_idx.append(idx)
+                open_kind.append(0)
+                continue
+            block = tag in block_tags
+            if block:
+                if tag == "tr":
+                    if len(el) >= 2 and _data_row(el):
+                        inline_rows.add(idx)
+                elif el_idx in inline_rows and (tag == "td" or tag == "th"):
+                    block = False
+                    pieces.append(" ")
+            if block:
+                if pieces:
+                    flush()
+                owners.append(idx)
+                kind = 1
+            elif tag == "a":
+                link_depth += 1
+                kind = 2
+            else:
+                kind = 0
+            text = el.text
+            if text:
+                pieces.append(text)
+                if link_depth:
+                    linked.append(text)
+            open_idx.append(idx)
+            open_kind.append(kind)
+            if len(open_idx) > max_depth:
+                max_depth = len(open_idx)
+        elif event == "end":
+            open_idx.pop()
+            kind = open_kind.pop()
+            if kind == 1:
+                if pieces:
+                    flush()
                 owners.pop()
-            if is_link:
+            elif kind == 2:
                 link_depth -= 1
-            if el.tail and stack:
-                add(el.tail)
-            continue
-        tag = child.tag
-        if not isinstance(tag, str):  # comment / processing instruction: only its tail is text
-            if child.tail:
-                add(child.tail)
-            continue
-        tag = tag.lower()
-        idx = len(elements)
-        elements.append(child)
-        parent.append(el_idx)
-        cls, cid = child.get("class"), child.get("id")
-        words.append(f"{cls or ''} {cid or ''}".strip() if cls or cid else "")
-        if tag in SKIP_TAGS or (child.get("style") is not None or child.get("hidden") is not None) and _is_hidden(child):
-            index_subtree(child, idx)
-            if child.tail:
-                add(child.tail)
-            continue
-        if tag == "br" or tag == "hr":
-            flush()
-            index_subtree(child, idx)
-            if child.tail:
-                add(child.tail)
-            continue
-        block = tag in BLOCK_TAGS
-        if tag == "tr" and len(child) >= 2 and _data_row(child):
-            inline_rows.add(idx)
-        if block and tag in ("td", "th") and el_idx in inline_rows:
-            block = False  # a cell of a data row: the row is the line, cells are separated by a space
-            pieces.append(" ")
-        link = tag == "a"
-        if block:
-            flush()
-            owners.append(idx)
-        if link:
-            link_depth += 1
-        if child.text:
-            add(child.text)
-        stack.append((child, iter(child), idx, block, link))
-        if len(stack) > max_depth:
-            max_depth = len(stack)
-    flush()
-    # the last descendant of each element, from the parent table in reverse pre-order
+            tail = el.tail
+            if tail and open_idx:
+                pieces.append(tail)
+                if link_depth:
+                    linked.append(tail)
+        else:  # comment / processing instruction: only its tail is text
+            tail = el.tail
+            if tail:
+                pieces.append(tail)
+                if link_depth:
+                    linked.append(tail)
+    if pieces:
+        flush()
     end = list(range(len(elements)))
     for i in range(len(elements) - 1, 0, -1):
         p = parent[i]
