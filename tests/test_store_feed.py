@@ -14,7 +14,9 @@ from tests.test_incremental import FIXTURES_021CF, open_test_store, run_crawl
 @pytest.fixture(scope="module")
 def feed_crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("feed")
-    stats = run_crawl("021cf", FIXTURES_021CF, work, "feed", "-O", str(work / "out.jsonl"))
+    # The crawl fits one batch: it is written when the crawl goes quiet, not on a timer.
+    stats = run_crawl("021cf", FIXTURES_021CF, work, "feed", "-O", str(work / "out.jsonl"),
+                      "-s", "STORE_EXPORT_WAIT_S=600")
     lines = [json.loads(line) for line in (work / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     store = open_test_store(work)
     try:

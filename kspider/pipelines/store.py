@@ -16,7 +16,9 @@ store-assigned ``_id``, ``first_seen``, ``last_seen``, ``dup_group``,
 another document (an exact copy at another URL, or a rental ad already
 exported from another page) is dropped from the feed (DEBUG log, stat
 ``store/not_exported_merged``); its URL is in that document's ``alt_urls``.
-A batch waits at most ``STORE_EXPORT_WAIT_S`` seconds for more items.
+A batch goes when it is full, when Scrapy stops feeding the scraper, when
+the crawl is quiet (nothing downloading or scheduled: no other item can
+come), and at the latest after ``STORE_EXPORT_WAIT_S`` (5) seconds.
 
 Stats: ``store/inserted``, ``store/updated``, ``store/versions``,
 ``store/alt_urls``, ``store/near_dups``, ``store/spilled``,
@@ -29,6 +31,7 @@ Stats: ``store/inserted``, ``store/updated``, ``store/versions``,
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Optional
 
 from itemadapter import ItemAdapter
@@ -39,6 +42,11 @@ from kspider.store import Store, for_crawler, open_store
 from kspider.store.documents import exported_fields
 
 logger = logging.getLogger(__name__)
+
+# How often a batch waiting for more items looks whether the crawl went quiet, and how many
+# looks in a row must find it quiet and unchanged.
+_POLL_S = 0.02
+_QUIET_LOOKS = 5
 
 
 def _export_stored(settings: Any) -> bool:
@@ -60,9 +68,12 @@ class StorePipeline:
         self.buffer: list[Any] = []
         self.waiting: list[tuple[Any, Deferred[Any]]] = []
         self.export_stored = _export_stored(settings)
-        self.wait_s = float(settings.get("STORE_EXPORT_WAIT_S", 0.5) or 0.5) if settings is not None else 0.5
+        self.wait_s = float(settings.get("STORE_EXPORT_WAIT_S", 5) or 5) if settings is not None else 5.0
         self.exported: set[tuple[str, str]] = set()
         self._timer: Any = None
+        self._waiting_since = 0.0
+        self._last_state: Optional[tuple[int, ...]] = None
+        self._quiet_looks = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "StorePipeline":
@@ -112,17 +123,60 @@ class StorePipeline:
         if self._timer is None or not self._timer.active():
             from twisted.internet import reactor
 
-            self._timer = reactor.callLater(self.wait_s, self.flush)  # type: ignore[attr-defined]
+            if not self._waiting_since:
+                self._waiting_since = time.monotonic()
+            self._timer = reactor.callLater(_POLL_S, self._tick)  # type: ignore[attr-defined]
+
+    def _tick(self) -> None:
+        """A batch goes when nothing more can come (the crawl stays quiet over several looks), or
+        after ``STORE_EXPORT_WAIT_S``."""
+        self._timer = None
+        if not self.buffer:
+            return
+        state = self._crawl_state()
+        if state is not None and state == self._last_state:
+            self._quiet_looks += 1
+        else:
+            self._quiet_looks = 0
+        self._last_state = state
+        if self._quiet_looks >= _QUIET_LOOKS or time.monotonic() - self._waiting_since >= self.wait_s:
+            self.flush()
+        else:
+            self._arm_timer()
+
+    def _crawl_state(self) -> Optional[tuple[int, ...]]:
+        """None while anything but the items waiting here is in progress; else what is in progress.
+
+        As ExecutionEngine.spider_is_idle(), whose scraper check these waiting items would fail:
+        start requests exhausted, nothing downloading or scheduled, no response waiting for its
+        callback, every item in the item pipelines one waiting here. A response between the
+        downloader and the scraper is in none of these for a moment: the state must hold
+        unchanged over several looks.
+        """
+        engine = getattr(self.crawler, "engine", None)
+        downloader = getattr(engine, "downloader", None)
+        scheduler = getattr(engine, "scheduler", None)
+        slot = getattr(getattr(engine, "scraper", None), "slot", None)
+        if downloader is None or scheduler is None or slot is None:
+            return None
+        if (getattr(engine, "_start", None) is not None or downloader.active or scheduler.has_pending_requests()
+                or slot.queue or slot.itemproc_size > len(self.waiting)):
+            return None
+        return (len(self.buffer), len(slot.active), slot.itemproc_size)
 
     def flush(self) -> None:
         """Write the buffered items (spilling them if the store fails); release the waiting ones."""
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
+        self._waiting_since = 0.0
+        self._quiet_looks = 0
+        self._last_state = None
         if self.store is None or not self.buffer:
             return
         batch, self.buffer = self.buffer, []
         waiting, self.waiting = self.waiting, []
+        logger.debug("store: writing a batch of %d items (%d waiting for it)", len(batch), len(waiting))
         if not waiting:
             self.store.write_items(batch)
             return
@@ -152,7 +206,7 @@ class StorePipeline:
             return
         self.flush()
         store = self.store
-        if store.spill.count and not store.down:
+        if store.spilled_count and not store.down:
             # The store may be back: try once more before leaving the items for the next run.
             store.recover()
         pending = store.pending_spill()

@@ -106,6 +106,11 @@ class Store:
     def down(self) -> bool:
         return self.health.down
 
+    @property
+    def spilled_count(self) -> int:
+        """Items this Store has put in spill files."""
+        return self.spill.count
+
     # -- setup -----------------------------------------------------------------------
     def ensure_indexes(self) -> bool:
         """Create the indexes (idempotent) and learn whether ``$min``/``$max`` work; False (logged,
