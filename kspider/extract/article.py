@@ -44,6 +44,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import accumulate
@@ -112,28 +113,38 @@ _TITLE_ATTR = re.compile(r"(?:^|[\s_-])(?:title|headline|tit|biaoti|artTit|artti
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.I)
 
 # Lines inside the body that are not article text (on top of the project's boilerplate rules).
-_GENERIC_BOILERPLATE = re.compile(
-    r"^[(（【\[]?\s*(?:责任编辑|責任編輯|编辑|編輯|责编|責編|审核|審核|校对|校對|监制|監製|审校|终审|"
+# Furniture lines: what a line starts with (matched at its start only) …
+_BOILERPLATE_START = re.compile(
+    r"[(（【\[]?\s*(?:责任编辑|責任編輯|编辑|編輯|责编|責編|审核|審核|校对|校對|监制|監製|审校|终审|"
     r"值班编辑|实习编辑|美编|编审|初审|复审|来源|來源|稿源|文章来源|信息来源|新闻来源|作者|记者|通讯员|撰稿|"
     r"摄影|出品|策划|统筹)\s*[:：]"
     r"[^。！？]{0,60}$"
-    r"|^(?:分享到|分享至|分享|转发到|收藏|打印|打印本页|关闭|关闭窗口|【?打印】?|【?关闭】?|返回顶部|"
+    r"|(?:分享到|分享至|分享|转发到|收藏|打印|打印本页|关闭|关闭窗口|【?打印】?|【?关闭】?|返回顶部|"
     r"返回首页|字号|【字体|【字号|字体[:：]|点赞|举报|纠错|我要纠错|我要评论|发表评论|网友评论|"
     r"查看评论|参与评论|评论\s*\d*|点击进入专题|进入专题|相关阅读|相关新闻|相关文章|相关链接|"
     r"延伸阅读|推荐阅读|热门推荐|为你推荐|猜你喜欢|精彩推荐|热点推荐|更多精彩|扫一扫|微信扫一扫|"
     r"上一篇|下一篇|上一页|下一页|首页|尾页|返回列表)"
-    r"|免责声明|免責聲明|版权声明|版權聲明|版权所有|版權所有|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}|"
-    r"^(?:本文|本站|本网)(?:所有|内容|声明|转载|来源)|^(?:凡本网|凡注明|未经.{0,10}授权)|"
-    r"^(?:点击|点此|点这里)?\s*(?:进入|查看).{0,12}专题|^[(（【]\s*(?:全文完|本文完|全文结束)|^原标题\s*[:：]|"
-    r"二维码关注|扫码关注|尽在.{0,12}(?:APP|客户端)$|^下载.{0,12}(?:APP|客户端)|"
-    r"^(?:长按|扫描|扫码|识别).{0,8}二维码|^点击(?:上方)?蓝字|^分享、?点赞、?在看|^(?:跟贴|跟帖|评论|参与)\s*\d+|"
-    r"^.{0,12}(?:报料|爆料|新闻热线|报料热线|举报电话|投稿邮箱)\s*[:：]|"
-    r"^.{0,10}(?:公众号|微信号|视频号)$|[\u4e00-\u9fff]ICP[备证]\s*\d|违法和不良信息举报|All Rights Reserved|"
-    r"^(?:关注|扫码关注|长按关注|欢迎关注).{0,20}(?:公众号|微信|微博|抖音号|视频号)$|^【\s*(?:纠错|打印|关闭|收藏)\s*】|"
-    r"^(?:微信|微博|QQ|QQ空间|朋友圈|新浪微博|腾讯微博|豆瓣|人人网)(?:\s*[/|、]?\s*(?:微信|微博|QQ|QQ空间|朋友圈|"
+    r"|(?:本文|本站|本网)(?:所有|内容|声明|转载|来源)|(?:凡本网|凡注明|未经.{0,10}授权)|"
+    r"(?:点击|点此|点这里)?\s*(?:进入|查看).{0,12}专题|[(（【]\s*(?:全文完|本文完|全文结束)|原标题\s*[:：]|"
+    r"下载.{0,12}(?:APP|客户端)|"
+    r"(?:长按|扫描|扫码|识别).{0,8}二维码|点击(?:上方)?蓝字|分享、?点赞、?在看|(?:跟贴|跟帖|评论|参与)\s*\d+|"
+    r".{0,12}(?:报料|爆料|新闻热线|报料热线|举报电话|投稿邮箱)\s*[:：]|"
+    r".{0,10}(?:公众号|微信号|视频号)$|"
+    r"(?:关注|扫码关注|长按关注|欢迎关注).{0,20}(?:公众号|微信|微博|抖音号|视频号)$|【\s*(?:纠错|打印|关闭|收藏)\s*】|"
+    r"(?:微信|微博|QQ|QQ空间|朋友圈|新浪微博|腾讯微博|豆瓣|人人网)(?:\s*[/|、]?\s*(?:微信|微博|QQ|QQ空间|朋友圈|"
     r"新浪微博|腾讯微博|豆瓣|人人网))*$",
     re.I,
 )
+# … and what it holds anywhere (no anchored alternative here: the regex engine then skips ahead by first
+# characters, which is most of the cost on long paragraphs)
+_BOILERPLATE_ANYWHERE = re.compile(
+    r"免责声明|免責聲明|版权声明|版權聲明|版权所有|版權所有|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}|"
+    r"二维码关注|扫码关注|尽在.{0,12}(?:APP|客户端)$|(?<=[\u4e00-\u9fff])ICP[备证]\s*\d|违法和不良信息举报|"
+    r"All Rights Reserved",
+    re.I,
+)
+
+
 # Headings after which a page shows no more article text.
 _TAIL = re.compile(r"^(?:反侵权公告|版权声明|免责声明|免責聲明|版權聲明|文档附件|相关附件|往期推荐|往期回顾|往期精选|推荐阅读|相关阅读|延伸阅读|热门推荐|精彩推荐|猜你喜欢|更多阅读|热文推荐|"
                    r"相关新闻|相关文章|相关报道|[-—\s]*end[-—\s]*)\s*[:：]?$", re.I)
@@ -1115,7 +1126,7 @@ _ANY_DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}|\d{1,2}\s*月\s*\d{
 
 def _is_furniture(b: _TextBlock) -> bool:
     text = b.text
-    if _GENERIC_BOILERPLATE.search(text):
+    if _BOILERPLATE_START.match(text) or _BOILERPLATE_ANYWHERE.search(text):
         return True
     # the project's rules are about furniture lines; a paragraph is article text (and the script
     # conversion those rules need costs more than all the rest on a long body)
@@ -1180,6 +1191,12 @@ def _drop(node: etree._Element) -> None:
     parent.remove(node)
 
 
+_UNSAFE_ATTRS = ("class", "id", "style", "align", "valign", "face", "color", "size", "lang", "dir", "border",
+                 "bgcolor", "cellspacing", "cellpadding", "target", "name", "onclick", "onload", "onerror",
+                 "onmouseover", "onmouseout", "data-id", "data-type", "role", "rel", "aria-label", "tabindex")
+_INLINE_WRAPPERS = ("span", "font", "small", "big", "label", "abbr", "cite", "tt", "nobr", "ins", "o:p")
+
+
 def _body_html(page: _Page, body_idx: int, pruned: list[tuple[int, int]], kept: list[_TextBlock],
                dropped: list[_TextBlock], url: str) -> tuple[str, list[dict[str, Any]]]:
     """Sanitized HTML of the body (pruned parts and dropped blocks removed) and its images."""
@@ -1198,11 +1215,13 @@ def _body_html(page: _Page, body_idx: int, pruned: list[tuple[int, int]], kept: 
         node = mapping.get(a)
         if node is not None:
             doomed.append(node)
+    kept_order = sorted(kept_owners)
     for owner in drop_owners:
         node = mapping.get(owner)
         if node is not None and node is not clone:
-            # only when nothing kept sits in the same subtree
-            if not any(owner <= k <= page.end[owner] for k in kept_owners):
+            # only when nothing kept sits in the same subtree (a range of pre-order indexes)
+            at = bisect_left(kept_order, owner)
+            if at == len(kept_order) or kept_order[at] > page.end[owner]:
                 doomed.append(node)
     # block elements that hold no kept text and no picture of the article go too: the stored HTML says what
     # the text says (and sanitizing a small tree is cheap)
@@ -1240,6 +1259,10 @@ def _body_html(page: _Page, body_idx: int, pruned: list[tuple[int, int]], kept: 
             _drop(node)
     try:
         images = extract_images(clone, url)
+        # what the sanitizer would remove or unwrap anyway goes here, in lxml's C walks: it then
+        # handles fewer elements and attributes in Python
+        etree.strip_attributes(clone, *_UNSAFE_ATTRS)
+        etree.strip_tags(clone, *_INLINE_WRAPPERS)
         html = sanitize_html(etree.tostring(clone, encoding="unicode", method="html"), url)
     except (ValueError, etree.LxmlError):
         return "", []
