@@ -106,6 +106,9 @@ def load_fixture_sets(dirs: list[Path]) -> list[Page]:
 _TRUTH_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
+_SAVED_URL = re.compile(r'\s*<text id="(https?://[^"]+)"')
+
+
 def load_real_pages(directory: Path) -> list[Page]:
     """Saved real pages with hand-made truth: ``original/<id>.html``, ``cleaned/<id>.txt`` (body),
     ``date/<id>.txt`` (``YYYY-M-D[ H:MM[:SS]]``; UNKNOWN or a year/month alone is not scored),
@@ -126,8 +129,11 @@ def load_real_pages(directory: Path) -> list[Page]:
             expected["published_at"] = f"{y:04d}-{mo:02d}-{d:02d}T12:00:00+08:00"
         if truth("title"):
             expected["title"] = truth("title")
-        pages.append(Page("real", f"http://real.invalid/{key}.html", decode_html(path.read_bytes()), datetime.now(timezone.utc),
-                          "Asia/Shanghai", expected))
+        html = decode_html(path.read_bytes())
+        # the dataset wraps each page in <text id="ADDRESS" …>: the address a crawler would know
+        saved = _SAVED_URL.match(html)
+        url = saved.group(1) if saved else f"http://real.invalid/{key}.html"
+        pages.append(Page("real", url, html, datetime.now(timezone.utc), "Asia/Shanghai", expected))
     return pages
 
 

@@ -593,6 +593,23 @@ def _plausible(parsed: ParsedDate, ref: datetime) -> bool:
     return datetime(1995, 1, 1, tzinfo=timezone.utc) <= dt <= ref + timedelta(days=1)
 
 
+# month/day/year with a 12-hour clock, as ASP.NET sites print a labelled date: 发布日期： 9/17/2004 5:54:13 AM
+# (without AM/PM the order is unknown: 06/02/2022 is day first on European sites)
+_US_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AP]M)\b", re.I)
+
+
+def _us_date(text: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
+    m = _US_DATE.match(text)
+    if not m or not (1 <= int(m[1]) <= 12 and 1 <= int(m[2]) <= 31):
+        return None
+    hour = int(m[4]) % 12 + (12 if m[7].upper() == "PM" else 0)
+    value = f"{m[3]}-{int(m[1]):02d}-{int(m[2]):02d} {hour:02d}:{m[5]}:{m[6] or '00'}"
+    parsed = parse_date(value, ref, tz)
+    if not parsed.iso or not _plausible(parsed, ref):
+        return None
+    return ParsedDate(parsed.iso, parsed.precision, m.group(0).strip())
+
+
 def _date_from_text(text: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
     """A date in a byline text; a bare time is no date, and a relative phrase inside a longer
     text (四年前中500万… in a headline) is no date either."""
@@ -602,6 +619,9 @@ def _date_from_text(text: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
     if label:
         parsed = parse_date(text[label.end():], ref, tz)
         if parsed.iso and _plausible(parsed, ref):
+            return parsed
+        parsed = _us_date(text[label.end():], ref, tz)
+        if parsed is not None:
             return parsed
     parsed = parse_date(text, ref, tz)
     if parsed.iso and parsed.precision == "approx" and len(text) > 3 * len(parsed.raw) + 10:
@@ -643,6 +663,46 @@ def _date_from_url(url: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
         parsed = parse_date(text, ref, tz)
         if parsed.iso and _plausible(parsed, ref):
             return ParsedDate(parsed.iso, "day", m.group(0))
+    return None
+
+
+# a blog's or forum's post foot: 发表于 2004年12月27日 12:40, 发布时间 2005/05/17 22:11, posted @ 2005-09-07
+_FOOT_LABEL = re.compile(r"(?:发表于|發表於|发布于|發佈於|(?:发布|發佈|發布|发表|發表)(?:时间|時間|日期)|posted\s*(?:on|at|@)?)"
+                         r"\s*[:：]?\s*(?=(?:19|20)\d{2}\s*[-/.年])", re.I)
+
+
+def _date_from_post_foot(page: _Page, body_blocks: list[tuple[int, _TextBlock]], kept: list[_TextBlock],
+                         position: dict[int, int], ref: datetime, tz: str) -> Optional[ParsedDate]:
+    """The first labelled date line in the body or right after its last kept line (never in a comment
+    box or a sidebar): where blogs and forums show the post's time."""
+    if not kept:
+        return None
+    first, last = position[id(kept[0])], position[id(kept[-1])]
+    lines = [b for k, b in body_blocks if first <= k <= last] + page.blocks[last + 1:last + 6]
+    for b in lines:
+        if len(b.text) > 120:
+            continue
+        m = _FOOT_LABEL.search(b.text)
+        if m and not _comment_owner(page, b.owner):
+            parsed = parse_date(b.text[m.end():], ref, tz)
+            if parsed.iso and parsed.precision in ("second", "minute", "day") and _plausible(parsed, ref):
+                return parsed
+    return None
+
+
+# Founder (方正) publishing systems keep the article's properties in a comment: <!--enpproperty <date>…</date>
+_ENP_DATE = re.compile(r"<date>\s*((?:19|20)\d{2}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)")
+
+
+def _date_from_comments(root: etree._Element, ref: datetime, tz: str) -> Optional[ParsedDate]:
+    for comment in root.iter(etree.Comment):
+        text = comment.text
+        if text and "enpproperty" in text:
+            m = _ENP_DATE.search(text)
+            if m:
+                parsed = parse_date(m.group(1), ref, tz)
+                if parsed.iso and _plausible(parsed, ref):
+                    return parsed
     return None
 
 
@@ -937,6 +997,10 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         published = meta_date
     if published is None:
         published = _date_from_time_elements(page, body_idx, first_prose, ref, tz)
+    if published is None:
+        published = _date_from_post_foot(page, body_blocks, kept, position, ref, tz)
+    if published is None:
+        published = _date_from_comments(root, ref, tz)
     if published is None:
         published = _date_from_scripts(root, ref, tz)
     if published is None:
