@@ -25,7 +25,7 @@ Stats: ``store/inserted``, ``store/updated``, ``store/versions``,
 ``store/write_errors``, ``store/recovered``, ``store/rejected``,
 ``store/index_errors``, ``store/race_retries``; outages: ``store/down``,
 ``store/timeouts``, ``store/up``, ``store/lookups_unknown``; at close
-``store/spilled_items`` (items left in spill files) and ``store/unreachable``
+``store/spilled_items`` (this crawl's items left in spill files) and ``store/unreachable``
 (1 when the store was down at close).
 """
 from __future__ import annotations
@@ -211,7 +211,8 @@ class StorePipeline:
             store.recover()
         pending = store.pending_spill()
         if self.stats is not None:
-            self.stats.set_value("store/spilled_items", pending)
+            # This crawl's own items still in spill files (not other workers' or earlier runs').
+            self.stats.set_value("store/spilled_items", store.pending_spill(own=True))
             self.stats.set_value("store/unreachable", 1 if store.down else 0)
         if pending:
             logger.error("store: %d items remain in spill files under %s%s; run `python -m kspider.store recover`",

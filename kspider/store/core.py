@@ -256,13 +256,14 @@ class Store:
         self._inc("recovered", recovered)
         return recovered
 
-    def pending_spill(self) -> int:
-        """Items waiting in spill files (of any process)."""
+    def pending_spill(self, own: bool = False) -> int:
+        """Items waiting in spill files (of any process; `own`: only in the files this Store wrote)."""
         directory = Path(self.config.spill_dir)
         if not directory.is_dir():
             return 0
         total = 0
-        for path in directory.glob("spill-*.jsonl*"):
+        paths = [p for p in self.spill.paths if p.exists()] if own else directory.glob("spill-*.jsonl*")
+        for path in paths:
             with open(path, encoding="utf-8", errors="replace") as fh:
                 total += sum(1 for line in fh if line.strip())
         return total

@@ -49,6 +49,7 @@ class SpillWriter:
         self.directory = Path(directory)
         self.path: Optional[Path] = None
         self.count = 0
+        self.paths: list[Path] = []  # every file this writer started
 
     def _new_path(self) -> Path:
         host = re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname()) or "host"
@@ -61,6 +62,7 @@ class SpillWriter:
         self.directory.mkdir(parents=True, exist_ok=True)
         if self.path is None:
             self.path = self._new_path()
+            self.paths.append(self.path)
         stamp = utc_now_iso()
         with open(self.path, "a", encoding="utf-8") as fh:
             for collection, doc in entries:
