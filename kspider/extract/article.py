@@ -154,7 +154,9 @@ _NEXT_PAGE_TEXT = re.compile(r"^\s*(?:下一页|下页|next\s*page|next|›|»|>
 
 _DATE_LABEL = re.compile(r"(?:发布|發佈|發布|更新|上传|发表|發表|出版|刊发)?(?:时间|時間|日期)\s*[:：]|发表于|發表於|发布于|發佈於")
 _HAS_TIME_ONLY = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2})?\s*$")
-_SITE_SEP = re.compile(r"\s*(?:_|\|{1,2}|｜|--?|—{1,2}|–|·|::|：：)\s*")
+_SITE_SEP = re.compile(r"\s*(?:_|\|{1,2}|｜|--?|—{1,2}|–|·|::|：：|»)\s*")
+# what a heading shows that is no part of the headline: icon-font glyphs (private use area), an edit link
+_TITLE_NOISE = re.compile(r"[\ue000-\uf8ff]|\s*[\[【](?:编辑|編輯|edit)[\]】]\s*$", re.I)
 
 _META_DATE_NAMES = (
     "article:published_time", "og:article:published_time", "og:release_date", "article:published",
@@ -928,6 +930,8 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
                 if 2 <= len(blocks[k].text) <= 120 and _similar(blocks[k].text, title) >= 0.9:
                     headline_k = k
                     break
+    if title:
+        title = _TITLE_NOISE.sub("", title).strip() or title
     result.title = title
     after_title = headline_k + 1 if headline_k is not None else 0
     first_prose = next((k for k, b in body_blocks if k >= after_title and _block_value(b) > 0 and b.punct >= 1
