@@ -117,6 +117,27 @@ class Planner:
         return None
 
     def _decide_article(self, batch: Batch, p: Prepared) -> None:
+        self._decide_article_content(batch, p)
+        self._attach_declared_alternates(batch, p.doc)
+
+    @staticmethod
+    def _attach_declared_alternates(batch: Batch, doc: dict[str, Any]) -> None:
+        """URLs the page itself names as the same article (e.g. its other-language variants) join
+        ``alt_urls`` of the document that holds its content."""
+        own = doc.get("canonical_url") or doc.get("url")
+        declared = [u for u in doc.get("alt_urls") or [] if u and u != own]
+        if not declared:
+            return
+        holder_id = batch.alt_home.get(doc["_id"], doc["_id"])
+        holder = batch.docs[ARTICLES].get(holder_id)
+        if holder is None:
+            return
+        new = [u for u in declared if u not in (holder.get("alt_urls") or [])]
+        if new:
+            batch.change(ARTICLES, holder_id).add_to_set("alt_urls", new)
+            holder.setdefault("alt_urls", []).extend(new)
+
+    def _decide_article_content(self, batch: Batch, p: Prepared) -> None:
         doc = p.doc
         doc_id, content_hash = doc["_id"], doc.get("content_hash")
         when = doc.get("crawled_at") or spill.utc_now_iso()
