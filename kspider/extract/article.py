@@ -251,7 +251,7 @@ class _Page:
 
 
 def _nonspace(text: str) -> int:
-    return sum(map(len, text.split()))
+    return len("".join(text.split()))
 
 
 def _is_hidden(el: etree._Element) -> bool:
@@ -281,11 +281,11 @@ def _data_row(tr: etree._Element) -> bool:
     return bool(_DATA_ROW(tr))
 
 
-_PUNCT_RE = re.compile("[" + re.escape("".join(sorted(_SENTENCE_PUNCT))) + "]")
+_PUNCT_DROP = dict.fromkeys(map(ord, _SENTENCE_PUNCT))
 
 
 def _count_punct(text: str) -> int:
-    return len(_PUNCT_RE.findall(text)) if text else 0
+    return len(text) - len(text.translate(_PUNCT_DROP)) if text else 0
 
 
 def _walk(root: etree._Element) -> _Page:
@@ -309,6 +309,10 @@ def _walk(root: etree._Element) -> _Page:
 
     def flush() -> None:
         raw = "".join(pieces)
+        if raw.isspace():  # whitespace between blocks: most flushes
+            pieces.clear()
+            linked.clear()
+            return
         text = normalize_text(raw.replace("\n", " "))
         if text:
             link_text = "".join(linked)
@@ -1265,6 +1269,20 @@ _UNSAFE_ATTRS = ("class", "id", "style", "align", "valign", "face", "color", "si
 _INLINE_WRAPPERS = ("span", "font", "small", "big", "label", "abbr", "cite", "tt", "nobr", "ins", "o:p")
 
 
+class _Offset:
+    """The copy of the element at a page index: a list read with the body's offset."""
+
+    def __init__(self, items: list[etree._Element], first: int) -> None:
+        self.items, self.first = items, first
+
+    def get(self, i: int) -> Optional[etree._Element]:
+        j = i - self.first
+        return self.items[j] if 0 <= j < len(self.items) else None
+
+    def __getitem__(self, i: int) -> etree._Element:
+        return self.items[i - self.first]
+
+
 def _body_html(page: _Page, body_idx: int, pruned: list[tuple[int, int]], kept: list[_TextBlock],
                dropped: list[_TextBlock], url: str) -> tuple[str, list[dict[str, Any]]]:
     """Sanitized HTML of the body (pruned parts and dropped blocks removed) and its images."""
@@ -1272,10 +1290,10 @@ def _body_html(page: _Page, body_idx: int, pruned: list[tuple[int, int]], kept: 
     clone = copy.deepcopy(body)
     clone.tail = None
     originals = page.elements[body_idx:page.end[body_idx] + 1]
-    copies = [c for c in clone.iter() if isinstance(c.tag, str)]
+    copies = list(clone.iter(_ELEMENT))
     if len(copies) != len(originals):
         return "", []
-    mapping = dict(zip(range(body_idx, body_idx + len(copies)), copies))
+    mapping = _Offset(copies, body_idx)
     kept_owners = {b.owner for b in kept}
     drop_owners = {b.owner for b in dropped} - kept_owners
     doomed: list[Any] = []
