@@ -281,11 +281,11 @@ def _data_row(tr: etree._Element) -> bool:
     return bool(_DATA_ROW(tr))
 
 
-_PUNCT_DROP = dict.fromkeys(map(ord, _SENTENCE_PUNCT))
+_PUNCT_CHARS = tuple(_SENTENCE_PUNCT)
 
 
 def _count_punct(text: str) -> int:
-    return len(text) - len(text.translate(_PUNCT_DROP)) if text else 0
+    return sum(map(text.count, _PUNCT_CHARS)) if text else 0  # a C scan per mark beats a regex
 
 
 def _walk(root: etree._Element) -> _Page:
@@ -528,8 +528,16 @@ def _text_of(el: etree._Element) -> str:
 
 # --------------------------------------------------------------------------- title
 
+_TITLE_PUNCT = re.compile(r"[\s\u3000·:：,，、!！?？\"“”'‘’《》<>()（）\[\]【】|｜_\-—–]+")
+
+
 def _norm_title(text: str) -> str:
-    return re.sub(r"[\s\u3000·:：,，、!！?？\"“”'‘’《》<>()（）\[\]【】|｜_\-—–]+", "", text or "").lower()
+    return _TITLE_PUNCT.sub("", text or "").lower()
+
+
+def _is_title_line(text: str, norm: str) -> bool:
+    """Whether a line is the headline (``norm``: the headline's _norm_title): long lines never are."""
+    return len(text) <= 2 * len(norm) + 20 and _norm_title(text) == norm
 
 
 def _bigrams(text: str) -> set[str]:
@@ -949,7 +957,8 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     # the byline sits right under the headline or right above the text: a long run between them is furniture
     zone = span if len(span) <= 10 else span[:6] + span[-4:]
     if title:
-        zone = [b for b in zone if _norm_title(b.text) != _norm_title(title)]
+        norm = _norm_title(title)
+        zone = [b for b in zone if not _is_title_line(b.text, norm)]
     zone = [b for b in zone if not _comment_owner(page, b.owner)]
 
     # ---- body blocks: after the headline and the byline, boilerplate removed
@@ -982,8 +991,10 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         dropped.append(kept.pop())
     if title:  # the headline repeated inside the body (under a video, over a print view) is no paragraph
         norm = _norm_title(title)
-        dropped.extend(b for b in kept if _norm_title(b.text) == norm)
-        kept = [b for b in kept if _norm_title(b.text) != norm]
+        repeated = [b for b in kept if _is_title_line(b.text, norm)]
+        if repeated:
+            dropped.extend(repeated)
+            kept = [b for b in kept if not _is_title_line(b.text, norm)]
     result.content_text = "\n".join(b.text for b in kept)
 
     # ---- date
