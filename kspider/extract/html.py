@@ -154,7 +154,8 @@ def sanitize_html(html: str, base_url: str) -> str:
     root = _root(html)
     if root is None:
         return ""
-    root = copy.deepcopy(root)  # the caller's tree stays as it was
+    if not isinstance(html, (str, bytes)):
+        root = copy.deepcopy(root)  # the caller's tree stays as it was (text was parsed afresh)
     for img in list(root.iter("img")):
         src = _image_src(img)
         if src is None or _is_tracker(img):
@@ -181,7 +182,15 @@ def sanitize_html(html: str, base_url: str) -> str:
         for attr in ("href", "src"):
             if el.get(attr) is not None and not el.get(attr).strip():
                 del el.attrib[attr]
-    cleaned.make_links_absolute(base_url, resolve_base_href=False, handle_failures="discard")
+    # the cleaner leaves links only in a/href and img/src: resolved here (lxml's link walk checks every attribute)
+    for el in cleaned.iter("a", "img"):
+        attr = "href" if el.tag == "a" else "src"
+        value = el.get(attr)
+        if value is not None:
+            try:
+                el.set(attr, urljoin(base_url, value.strip()))
+            except ValueError:  # an address urljoin cannot read is no link
+                del el.attrib[attr]
     out = html_lib.escape(cleaned.text or "", quote=False) + "".join(
         lxml.html.tostring(child, encoding="unicode") for child in cleaned
     )
