@@ -480,6 +480,29 @@ def _choose_body(page: _Page) -> tuple[int, Optional[tuple[int, int]]]:
     return best, None
 
 
+def _stray_paragraphs(page: _Page, run: tuple[int, int], reach: int = 10) -> set[int]:
+    """Paragraphs of the article cut off from the run by an advert or link box between them (a lead
+    paragraph above a sponsored-links table): prose blocks within ``reach`` blocks of the run whose
+    element is a sibling of the run's paragraphs with the same tag and class. Only link lines and
+    short lines may lie between."""
+    blocks = page.blocks
+    first = blocks[run[0]].owner
+    shape = (page.parent[first], page.elements[first].tag, page.words[first])
+    found: set[int] = set()
+    for direction, edge in ((-1, run[0]), (1, run[1])):
+        k = edge + direction
+        while 0 <= k < len(blocks) and abs(k - edge) <= reach:
+            b = blocks[k]
+            owner = b.owner
+            prose = b.punct >= 1 and b.chars - b.linked >= 20 and b.linked * 5 < b.chars
+            if (page.parent[owner], page.elements[owner].tag, page.words[owner]) == shape and prose:
+                found.add(k)
+            elif prose or page.elements[owner].tag in _HEADINGS:
+                break  # other text: the article does not reach past it
+            k += direction
+    return found
+
+
 def _common_ancestor(page: _Page, a: int, b: int) -> int:
     seen = set()
     while a >= 0:
@@ -894,8 +917,9 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     def inside_pruned(owner: int) -> bool:
         return bool(in_pruned[owner - start])
 
+    strays = _stray_paragraphs(page, run) if run is not None else set()
     body_blocks = [(k, b) for k, b in enumerate(blocks) if start <= b.owner <= stop and not inside_pruned(b.owner)
-                   and (run is None or run[0] <= k <= run[1])]
+                   and (run is None or run[0] <= k <= run[1] or k in strays)]
 
     # ---- title: the heading nearest before the body's first prose that agrees with the metadata
     og_title = normalize_text(meta.get("og:title", "") or meta.get("twitter:title", ""))
@@ -1117,7 +1141,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
 
     # ---- html, images, lang
     outside_run = [] if run is None else [b for k, b in enumerate(blocks)
-                                          if start <= b.owner <= stop and not run[0] <= k <= run[1]]
+                                          if start <= b.owner <= stop and not run[0] <= k <= run[1] and k not in strays]
     result.content_html, result.images = _body_html(page, body_idx, pruned, kept, dropped + outside_run, url)
     lang_attr = (root.get("lang") or root.get("xml:lang") or "").strip()
     result.lang = detect_lang((result.content_text or (result.title or ""))[:1000],
