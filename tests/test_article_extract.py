@@ -205,3 +205,54 @@ def test_cli_needs_url_and_reports_unreadable_files():
     proc = subprocess.run([sys.executable, "-m", "kspider.extract", "article", str(DATA / "missing.html"),
                            "--url", DEDE_URL], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "cannot read" in proc.stderr
+
+
+REF_2005 = datetime(2005, 9, 20, 2, 0, tzinfo=timezone.utc)
+
+# An old portal page: the lead paragraph sits above a sponsored-links table, the rest below it; the
+# post's time is printed under the text (a blog's post foot); reader comments follow a 热门评论 heading.
+PORTAL_2005 = """<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">
+<title>某某博客 &raquo; 园区企业座谈会召开</title></head><body>
+<table width="960"><tr><td><a href="/"><img src="/logo.gif" alt="某某博客"></a></td>
+<td><a href="/news/">新闻</a> | <a href="/biz/">财经</a> | <a href="/ent/">娱乐</a></td></tr></table>
+<div class="detail_l"><h1>园区企业座谈会召开</h1>
+<p class="text">昨天下午，园区管委会召开企业座谈会，二十多家企业负责人参加，围绕用工、物流和融资问题提出建议。</p>
+<table class="ad"><tr><td>·<a href="http://ad.example/1">医疗关注--新发现</a></td><td>·<a href="http://ad.example/2">专治口臭</a></td></tr>
+<tr><td>·<a href="http://ad.example/3">补肾新药（图）</a></td><td>·<a href="http://ad.example/4">国际认证</a></td></tr></table>
+<p class="text">管委会负责人表示，将逐条梳理企业提出的问题，一个月内给出答复，并建立定期走访制度。</p>
+<p class="text">评论人：张明（园区企业服务中心）王芳（某物流公司）</p>
+<p class="postfoot">发表于 2005年09月07日 11:57 - (阅读:372;评论:6)</p>
+<p class="text">热门评论</p>
+<p class="text">网友甲：希望座谈会的建议能尽快落实，园区的物流问题确实需要解决。2005-09-08 10:02</p>
+</div>
+<div class="footer">Copyright &copy; 2005 某某博客 版权所有</div>
+</body></html>"""
+
+
+def test_lead_paragraph_above_an_advert_post_foot_date_and_comment_heading():
+    result = extract_article(PORTAL_2005, "http://blog.example.cn/more.asp?id=22546", REF_2005)
+    assert result.title == "园区企业座谈会召开"
+    # the date under the text (发表于 …), not the comment's
+    assert result.published_at == "2005-09-07T11:57:00+08:00"
+    assert result.content_text.split("\n") == [
+        "昨天下午，园区管委会召开企业座谈会，二十多家企业负责人参加，围绕用工、物流和融资问题提出建议。",
+        "管委会负责人表示，将逐条梳理企业提出的问题，一个月内给出答复，并建立定期走访制度。",
+        "评论人：张明（园区企业服务中心）王芳（某物流公司）",  # a line that starts with 评论 is text
+    ]
+
+
+def test_title_site_name_after_guillemet_and_founder_and_us_dates():
+    page = PORTAL_2005.replace("<h1>园区企业座谈会召开</h1>", "")
+    assert extract_article(page, "http://blog.example.cn/more.asp?id=22546", REF_2005).title == "园区企业座谈会召开"
+    # Founder publishing systems keep the article's date in an enpproperty comment
+    founder = page.replace('<p class="postfoot">发表于 2005年09月07日 11:57 - (阅读:372;评论:6)</p>', "").replace(
+        "</div>\n<div class=\"footer\">",
+        "<!--enpproperty <articleid>8812</articleid><date>2005-09-06 08:30:00.0</date><author></author>"
+        "/enpproperty--></div>\n<div class=\"footer\">")
+    result = extract_article(founder, "http://blog.example.cn/more.asp?id=22546", REF_2005)
+    assert result.published_at == "2005-09-06T08:30:00+08:00"
+    # a labelled month/day/year date with a 12-hour clock (ASP.NET sites); without AM/PM the order is unknown
+    us = page.replace("发表于 2005年09月07日 11:57 - (阅读:372;评论:6)", "").replace(
+        '<p class="text">昨天下午', '<div class="info">发布日期： 9/5/2005 5:54:13 PM</div><p class="text">昨天下午')
+    result = extract_article(us, "http://blog.example.cn/more.asp?id=22546", REF_2005)
+    assert result.published_at == "2005-09-05T17:54:13+08:00"

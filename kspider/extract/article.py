@@ -1243,6 +1243,8 @@ def _is_furniture(b: _TextBlock) -> bool:
         return True
     if _PAGE_BAR.match(text) and b.linked:
         return True
+    if len(text) <= 80 and _FOOT_LABEL.search(text):  # a post foot: 发表于 2004年12月27日 12:40 - (阅读:37)
+        return True
     if b.chars <= 80 and b.linked * 10 >= b.chars * 6:  # a link line: 相关 headline, 点击进入专题
         return True
     return False
