@@ -256,3 +256,21 @@ def test_title_site_name_after_guillemet_and_founder_and_us_dates():
         '<p class="text">昨天下午', '<div class="info">发布日期： 9/5/2005 5:54:13 PM</div><p class="text">昨天下午')
     result = extract_article(us, "http://blog.example.cn/more.asp?id=22546", REF_2005)
     assert result.published_at == "2005-09-05T17:54:13+08:00"
+
+
+def test_forum_thread_keeps_the_first_post():
+    posts = "".join(
+        f'<tr><td class="content"><p>{text}</p><p>〓 某某论坛 园区话题 发布时间 2005/03/{day} 22:36:13 by {name} 〓</p></td></tr>'
+        for text, day, name in (
+            ("园区新开了一家物流中心，规模很大，据说能解决周边企业的仓储难题，大家怎么看这件事情？", "15", "duscha"),
+            ("支持，周边企业早就盼着了，希望收费合理一些，不然中小企业还是用不起。", "16", "笑呀忘啊"),
+            ("楼上说得对，价格是关键，另外交通也要跟上，不然货车进出很麻烦。", "17", "关子"),
+        ))
+    page = ('<html><head><meta charset="utf-8"><title>某某论坛 - 园区话题</title></head><body>'
+            '<div class="nav"><a href="/">某某论坛</a> &gt; <a href="/list">园区话题</a></div>'
+            '<h2>园区新开物流中心</h2><table class="thread">' + posts + '</table>'
+            '<div class="footer">某某论坛 版权所有</div></body></html>')
+    result = extract_article(page, "http://bbs.example.cn/readthread.php?postid=15", REF_2005)
+    assert result.title == "园区新开物流中心"
+    assert result.content_text == "园区新开了一家物流中心，规模很大，据说能解决周边企业的仓储难题，大家怎么看这件事情？"
+    assert result.published_at == "2005-03-15T22:36:13+08:00"

@@ -503,6 +503,24 @@ def _stray_paragraphs(page: _Page, run: tuple[int, int], reach: int = 10) -> set
     return found
 
 
+_STAMP = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}日?\s*\d{1,2}:\d{2}")
+
+
+def _first_post_end(body_blocks: list[tuple[int, _TextBlock]], first_prose: int) -> Optional[int]:
+    """A blog page or forum thread shows several posts in one column, each closed by a stamp line of
+    one shape (由某某张贴 @ 2005-03-21 01:20:44, 〓 … 发布时间 2005/05/17 22:11:42 by …): the article is
+    the first post, so the body ends at the first of two or more such lines (its block index)."""
+    shapes: dict[str, list[int]] = {}
+    for k, b in body_blocks:
+        if k <= first_prose or len(b.text) > 120:
+            continue
+        m = _STAMP.search(b.text)
+        if m and m.start() >= 2:  # a labelled stamp: a bare date line may head each post
+            shape = re.sub(r"\d+", "", b.text[:m.start()]).strip()
+            shapes.setdefault(shape, []).append(k)
+    return min((at[0] for at in shapes.values() if len(at) >= 2), default=None)
+
+
 def _common_ancestor(page: _Page, a: int, b: int) -> int:
     seen = set()
     while a >= 0:
@@ -992,7 +1010,11 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     kept: list[_TextBlock] = []
     dropped: list[_TextBlock] = []
     started = False
+    post_end = _first_post_end(body_blocks, first_prose)
     for k, b in body_blocks:
+        if post_end is not None and k >= post_end:
+            dropped.append(b)
+            continue
         if headline_k is not None and k <= headline_k:
             dropped.append(b)
             continue
