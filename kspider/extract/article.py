@@ -274,12 +274,19 @@ _DATA_ROW = etree.XPath(
 _CELLS = frozenset(("td", "th"))
 
 
+_ROW_BREAKS = frozenset(_ROW_BREAK_NAMES)
+
+
 def _data_row(tr: etree._Element) -> bool:
     # cheap tests first (a layout row holds blocks right away); the XPath only for the few left
-    if sum(1 for c in tr if c.tag in _CELLS) < 2:
+    cells = [c for c in tr if c.tag in _CELLS]
+    if len(cells) < 2:
         return False
-    if any(c.tag in _CELLS and next(c.iter(*_ROW_BREAK_NAMES), None) is not None for c in tr):
-        return False
+    for cell in cells:
+        if len(cell):
+            for node in cell.iterdescendants():
+                if node.tag in _ROW_BREAKS:
+                    return False
     return bool(_DATA_ROW(tr))
 
 
