@@ -18,10 +18,13 @@ Every extractor reads the same pages in one run. Per extractor it prints:
 Corpora: every fixture set under ``fixtures/corpus/`` (``manifest.jsonl`` + ``expected.json``
 with a ``pages`` list), and, when given (``--english DIR`` or the ``KSPIDER_AEB_DIR``
 environment variable), a directory holding the public English article-extraction
-benchmark (``html/<id>.html.gz`` and ``ground-truth.json``: body only, so only F1 and ms).
-Anchors are used only if installed (``pip install -r requirements-bench.txt``).
+benchmark (``html/<id>.html.gz`` and ``ground-truth.json``: body only, so only F1 and ms), and,
+for development (``--real DIR`` or ``KSPIDER_REAL_PAGES_DIR``), saved real pages of many sites with
+hand-made truth (see ``load_real_pages``; third-party pages, never stored in this repository;
+skipped when absent). Anchors are used only if installed (``pip install -r requirements-bench.txt``).
 
-    .venv/bin/python bench/bench_extract.py [--rounds 3] [--english DIR] [--per-page] [CORPUS_DIR ...]
+    .venv/bin/python bench/bench_extract.py [--rounds 3] [--english DIR] [--real DIR] [--no-corpus]
+                                            [--per-page] [CORPUS_DIR ...]
 """
 from __future__ import annotations
 
