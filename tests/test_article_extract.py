@@ -274,3 +274,18 @@ def test_forum_thread_keeps_the_first_post():
     assert result.title == "园区新开物流中心"
     assert result.content_text == "园区新开了一家物流中心，规模很大，据说能解决周边企业的仓储难题，大家怎么看这件事情？"
     assert result.published_at == "2005-03-15T22:36:13+08:00"
+
+
+def test_relative_day_word_in_a_headline_is_no_date_and_forum_post_foot_is():
+    page = ('<html><head><meta charset="utf-8"><title>昨天去园区参观 - 某某论坛</title></head><body>'
+            '<div class="nav"><a href="/">某某论坛</a></div><h2>昨天去园区参观</h2>'
+            '<div class="msg"><p>园区的新厂房已经建好了，一共三栋，每栋四层，听说下个月就开始招租，租金还没有公布。</p>'
+            '<p>周边的道路也在拓宽，以后货车进出会方便很多，大家有兴趣可以去看看。</p>'
+            '<p>本贴由大卫于2005年8月12日16:12:21在〖园区论坛〗发表</p></div></body></html>')
+    result = extract_article(page, "http://bbs.example.cn/messages/5234.html", REF_2005)
+    assert result.title == "昨天去园区参观"
+    assert result.published_at == "2005-08-12T16:12:21+08:00"  # the post foot, not 昨天 in the headline
+    assert result.content_text.split("\n") == [
+        "园区的新厂房已经建好了，一共三栋，每栋四层，听说下个月就开始招租，租金还没有公布。",
+        "周边的道路也在拓宽，以后货车进出会方便很多，大家有兴趣可以去看看。",
+    ]

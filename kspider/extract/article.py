@@ -155,6 +155,7 @@ _PAGE_BAR = re.compile(r"^(?:(?:页面|页码|分页|pages?)\s*[:：]?\s*)?(?:[<
 _NEXT_PAGE_TEXT = re.compile(r"^\s*(?:下一页|下页|next\s*page|next|›|»|>)\s*$", re.I)
 
 _DATE_LABEL = re.compile(r"(?:发布|發佈|發布|更新|上传|发表|發表|出版|刊发)?(?:时间|時間|日期)\s*[:：]|发表于|發表於|发布于|發佈於")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _HAS_TIME_ONLY = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2})?\s*$")
 _SITE_SEP = re.compile(r"\s*(?:_|\|{1,2}|｜|--?|—{1,2}|–|·|::|：：|»)\s*")
 # what a heading shows that is no part of the headline: icon-font glyphs (private use area), an edit link
@@ -690,6 +691,9 @@ def _date_from_text(text: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
     parsed = parse_date(text, ref, tz)
     if parsed.iso and parsed.precision == "approx" and len(text) > 3 * len(parsed.raw) + 10:
         return None
+    if parsed.iso and parsed.raw and not any(c.isdigit() for c in parsed.raw) \
+            and len(_CJK.findall(text.replace(parsed.raw, "", 1))) >= 2:
+        return None  # 昨天 in a sentence or a headline (昨天去金矿玩) is no date; 昨天 10:20 is
     return parsed if parsed.iso and _plausible(parsed, ref) else None
 
 
@@ -731,7 +735,8 @@ def _date_from_url(url: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
 
 
 # a blog's or forum's post foot: 发表于 2004年12月27日 12:40, 发布时间 2005/05/17 22:11, posted @ 2005-09-07
-_FOOT_LABEL = re.compile(r"(?:发表于|發表於|发布于|發佈於|(?:发布|發佈|發布|发表|發表)(?:时间|時間|日期)|posted\s*(?:on|at|@)?)"
+_FOOT_LABEL = re.compile(r"(?:发表于|發表於|发布于|發佈於|(?:发布|發佈|發布|发表|發表)(?:时间|時間|日期)|posted\s*(?:on|at|@)?|"
+                         r"(?:本贴|本帖|此贴|此帖)由\S{1,20}?于)"
                          r"\s*[:：]?\s*(?=(?:19|20)\d{2}\s*[-/.年])", re.I)
 
 
