@@ -289,3 +289,14 @@ def test_relative_day_word_in_a_headline_is_no_date_and_forum_post_foot_is():
         "园区的新厂房已经建好了，一共三栋，每栋四层，听说下个月就开始招租，租金还没有公布。",
         "周边的道路也在拓宽，以后货车进出会方便很多，大家有兴趣可以去看看。",
     ]
+
+
+def test_labelled_publication_date_wins_over_an_earlier_blog_date_line():
+    page = ('<html><head><meta charset="utf-8"><title>洞庭一叶 - 某某Blog</title></head><body><table><tr>'
+            '<td class="side"><div>Blog名:洞庭一叶</div><div>日志:279</div><div>建立于:2004年10月6日</div></td>'
+            '<td><table><tr><td><b>[湖湘文化]园区参观记</b></td></tr><tr><td>ggjjzhzz 发表于 2005-9-15 11:46:00</td></tr></table>'
+            '<p>今天参观了园区的新厂房和物流中心，规模很大，设施也很新，企业负责人介绍了今年的招商情况。</p>'
+            '<p>园区计划明年再建两栋标准厂房，主要面向中小制造企业，租金会比周边低一些。</p></td></tr></table>'
+            '</body></html>')
+    result = extract_article(page, "http://blog.example.cn/more.asp?name=ggjjzhzz&id=22546", REF_2005)
+    assert result.published_at == "2005-09-15T11:46:00+08:00"  # not 建立于 (the blog's creation)

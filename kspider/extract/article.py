@@ -1059,10 +1059,17 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
 
     # ---- date
     published = None
-    for b in zone:
-        if len(b.text) > 160:
-            continue
-        published = _date_from_text(b.text, ref, tz)
+    # a labelled publication date first (发布时间：, 发表于 …: a blog's 建立于 line may come before it), then any
+    # date of the byline, then a labelled line among the body's first lines (a byline the text scoring took in)
+    labelled = [b for b in zone if (m := _DATE_LABEL.search(b.text)) and not m.group(0).startswith("更新")]
+    head_lines = [b for k, b in body_blocks if k >= first_prose][:4]
+    for lines in (labelled, zone, [b for b in head_lines if _DATE_LABEL.search(b.text)]):
+        for b in lines:
+            if len(b.text) > 160:
+                continue
+            published = _date_from_text(b.text, ref, tz)
+            if published:
+                break
         if published:
             break
     meta_date = _date_from_meta(meta, ld, ref, tz)
