@@ -1022,7 +1022,8 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     kept: list[_TextBlock] = []
     dropped: list[_TextBlock] = []
     started = False
-    post_end = _first_post_end(body_blocks, first_prose)
+    # stamp lines count where pruning took them out too (a post's foot often carries a comment link)
+    post_end = _first_post_end([(k, b) for k, b in enumerate(blocks) if start <= b.owner <= stop], first_prose)
     for k, b in body_blocks:
         if post_end is not None and k >= post_end:
             dropped.append(b)
