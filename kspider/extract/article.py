@@ -115,7 +115,9 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.I)
 # Lines inside the body that are not article text (on top of the project's boilerplate rules).
 # Furniture lines: what a line starts with (matched at its start only) …
 _BOILERPLATE_START = re.compile(
-    r"[(（【\[]?\s*(?:责任编辑|責任編輯|编辑|編輯|责编|責編|审核|審核|校对|校對|监制|監製|审校|终审|"
+    r"(?:[①②③④⑤⑥⑦⑧⑨⑩※]\s*)?"  # a numbered notice: ① 凡本网注明…
+    r"(?:[【\[]\s*(?:推荐|纠错|打印|关闭|收藏|分享)?\s*[】\]]?$|[】\]]$"  # tool-bar fragments: 【推荐 / 】
+    r"|[(（【\[]?\s*(?:责任编辑|責任編輯|编辑|編輯|责编|責編|审核|審核|校对|校對|监制|監製|审校|终审|"
     r"值班编辑|实习编辑|美编|编审|初审|复审|来源|來源|稿源|文章来源|信息来源|新闻来源|作者|记者|通讯员|撰稿|"
     r"摄影|出品|策划|统筹)\s*[:：]"
     r"[^。！？]{0,60}$"
@@ -133,9 +135,12 @@ _BOILERPLATE_START = re.compile(
     r".{0,10}(?:公众号|微信号|视频号)$|"
     r"(?:关注|扫码关注|长按关注|欢迎关注).{0,20}(?:公众号|微信|微博|抖音号|视频号)$|【\s*(?:纠错|打印|关闭|收藏)\s*】|"
     r"(?:微信|微博|QQ|QQ空间|朋友圈|新浪微博|腾讯微博|豆瓣|人人网)(?:\s*[/|、]?\s*(?:微信|微博|QQ|QQ空间|朋友圈|"
-    r"新浪微博|腾讯微博|豆瓣|人人网))*$",
+    r"新浪微博|腾讯微博|豆瓣|人人网))*$)",
     re.I,
 )
+# A site's notice after the article (① 凡本网注明…, 免责声明：…): the article has ended
+_NOTICE_TAIL = re.compile(r"^(?:[①②③④⑤⑥⑦⑧⑨⑩※]|\d{1,2}[.、．])?\s*(?:凡本网注明|凡本站注明|凡注明|本网声明|本站声明|"
+                          r"免责声明|免責聲明|版权声明|版權聲明)")
 # … and what it holds anywhere (no anchored alternative here: the regex engine then skips ahead by first
 # characters, which is most of the cost on long paragraphs)
 _BOILERPLATE_ANYWHERE = re.compile(
@@ -1039,7 +1044,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
                 continue
             started = True
         text = b.text
-        if kept and (is_tail_marker(text) or _TAIL.match(text)):
+        if kept and (is_tail_marker(text) or _TAIL.match(text) or _NOTICE_TAIL.match(text)):
             dropped.append(b)
             break
         if _is_furniture(b):
@@ -1255,11 +1260,14 @@ _HEADER_LABEL = re.compile(r"(?:来源|來源|作者|记者|通讯员|編輯|编
                            r"分享|打印|收藏|评论)\s*[:：]?")
 
 
+_BARE_ADDRESS = re.compile(r"^(?:https?://)?(?:[\w-]+\.)+(?:com|cn|net|org|gov|edu|info|cc|tv)(?:\.[a-z]{2})?(?:/\S*)?$", re.I)
+
+
 def _looks_header(b: _TextBlock, title: Optional[str], ref: datetime) -> bool:
     """A block above the body's first prose that belongs to the header: title, byline, crumbs, tools."""
     if title and _norm_title(b.text) == _norm_title(title):
         return True
-    if b.linked * 2 >= b.chars:
+    if b.linked * 2 >= b.chars or _BARE_ADDRESS.match(b.text):
         return True
     if len(b.text) <= 160 and not _SENTENCE_END.search(b.text) and (
             _HEADER_LABEL.search(b.text) or _ANY_DATE.search(b.text)):
