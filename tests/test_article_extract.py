@@ -300,3 +300,25 @@ def test_labelled_publication_date_wins_over_an_earlier_blog_date_line():
             '</body></html>')
     result = extract_article(page, "http://blog.example.cn/more.asp?name=ggjjzhzz&id=22546", REF_2005)
     assert result.published_at == "2005-09-15T11:46:00+08:00"  # not 建立于 (the blog's creation)
+
+
+def test_site_address_line_notice_and_promo_lines_are_not_article_text():
+    page = ('<html><head><meta charset="utf-8"><title>园区新建物流中心_某某频道</title></head><body>'
+            '<div class="nav"><a href="/">首页</a> <a href="/news/">新闻</a></div>'
+            '<table><tr><td><h1>园区新建物流中心</h1></td></tr><tr><td>www.example.gov.cn</td>'
+            '<td>2005年08月16日 来源：新华网</td></tr></table>'
+            '<div>新华网某某频道 记者 伊琳</div>'
+            '<p>园区新建的物流中心昨天投入使用，占地一百二十亩，可以同时停放两百辆货车，周边企业的仓储难题将得到缓解。</p>'
+            '<p>物流中心负责人介绍，中心提供仓储、分拣和配送服务，收费标准已经报物价部门备案，下周起接受预约。</p>'
+            '<p>（更多内容请继续关注 某某网 www.example.com.cn）</p>'
+            '<p>【推荐</p><p>】</p>'
+            '<p>① 凡本网注明“来源：某某网”的所有作品，版权均属于某某网，未经本网授权不得转载、摘编或利用其它方式使用上述作品。</p>'
+            '<p>② 如因作品内容、版权和其它问题需要同本网联系的，请在30日内进行。</p>'
+            '</body></html>')
+    result = extract_article(page, "http://www.example.gov.cn/jizhe/2005-08/16/content_4894059.htm", REF_2005)
+    assert result.content_text.split("\n") == [
+        "园区新建的物流中心昨天投入使用，占地一百二十亩，可以同时停放两百辆货车，周边企业的仓储难题将得到缓解。",
+        "物流中心负责人介绍，中心提供仓储、分拣和配送服务，收费标准已经报物价部门备案，下周起接受预约。",
+    ]
+    assert result.published_at == "2005-08-16T00:00:00+08:00"
+    assert result.source_name == "新华网"
