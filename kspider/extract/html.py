@@ -175,7 +175,8 @@ def sanitize_html(html: str, base_url: str) -> str:
         if div is not root and div not in holds_block:
             div.tag = "p"
     try:
-        cleaned = _CLEANER.clean_html(root)
+        _CLEANER(root)  # in place: root is this call's own tree (clean_html would copy it once more)
+        cleaned = root
     except ValueError:  # markup lxml parsed but cannot edit: keep the text, escaped
         return html_lib.escape(normalize_text(root.text_content()), quote=False)
     for el in cleaned.iter("a", "img"):  # the cleaner blanks javascript: links; blank is no link
