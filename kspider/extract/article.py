@@ -47,7 +47,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from itertools import accumulate
+from itertools import accumulate, chain
 from typing import Any, Iterable, Optional, Union
 from urllib.parse import urljoin, urlsplit
 
@@ -1311,11 +1311,12 @@ def _has_next_page(page: _Page, body_idx: int, url: str) -> bool:
     limit = min(len(page.elements) - 1, stop + 60)
     base = urlsplit(url)
     stem = re.sub(r"\.\w+$", "", base.path.rsplit("/", 1)[-1])
-    for i in range(body_idx, limit + 1):
-        el = page.elements[i]
-        if el.tag == "script" and el.text and _PAGE_SCRIPT.search(el.text):
-            return True
-        if not isinstance(el.tag, str) or el.tag.lower() != "a":
+    # links and scripts only, found by lxml in the body, then among the elements right after it
+    after = [el for el in page.elements[stop + 1:limit + 1] if el.tag == "a" or el.tag == "script"]
+    for el in chain(page.elements[body_idx].iter("a", "script"), after):
+        if el.tag == "script":
+            if el.text and _PAGE_SCRIPT.search(el.text):
+                return True
             continue
         href = (el.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:")):
