@@ -441,18 +441,19 @@ def _attr_words(el: etree._Element) -> str:
     return f"{el.get('class') or ''} {el.get('id') or ''}".strip()
 
 
-def _comment_flags(page: _Page) -> list[bool]:
-    """Per element: inside a comment box (by class/id), from the parent table in pre-order."""
-    flags = [False] * len(page.elements)
-    for i in range(1, len(page.elements)):
-        if flags[page.parent[i]]:
-            flags[i] = True
+def _comment_flags(page: _Page) -> bytearray:
+    """Per element: inside a comment box (by class/id). A box's subtree is a range of pre-order
+    indexes, marked in one slice; only elements with a class or id are looked at."""
+    flags = bytearray(len(page.elements))
+    words, end, elements = page.words, page.end, page.elements
+    i, n = 1, len(elements)
+    while i < n:
+        w = words[i]
+        if w and _COMMENT_ATTR.search(w) and elements[i].tag not in ("body", "html"):
+            flags[i:end[i] + 1] = b"\x01" * (end[i] - i + 1)
+            i = end[i] + 1
             continue
-        if page.elements[i].tag in ("body", "html"):
-            continue
-        words = page.words[i]
-        if words and _COMMENT_ATTR.search(words):
-            flags[i] = True
+        i += 1
     return flags
 
 
@@ -475,11 +476,8 @@ def _choose_body(page: _Page) -> tuple[int, Optional[tuple[int, int]]]:
     total = score[:]
     for i in range(n - 1, 0, -1):
         total[page.parent[i]] += total[i]
-    best, best_score = 0, float("-inf")
-    for i in range(n):
-        s = total[i]
-        if s > best_score:
-            best, best_score = i, s
+    best = max(range(n), key=total.__getitem__)  # the first of equals, as a loop would
+    best_score = total[best]
     run_best, run = float("-inf"), (0, -1)
     current, start = 0.0, 0
     for k, value in enumerate(values):
