@@ -1,6 +1,7 @@
 """Validation: items with a missing required field or a wrong type are dropped, logged and counted."""
 from __future__ import annotations
 
+import functools
 import logging
 import types
 import typing
@@ -17,10 +18,15 @@ logger = logging.getLogger(__name__)
 _ITEM_TYPES = {Article: "article", RentalAd: "rental_ad"}
 
 
+@functools.lru_cache(maxsize=None)
+def _field_types(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(name, resolved annotation) of a dataclass's fields, resolved once per class."""
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints.get(f.name, Any)) for f in fields(cls))
+
+
 def _accepts(annotation: Any, value: Any) -> bool:
     """Whether a value fits a dataclass field annotation (Optional, list[...], dict, scalars)."""
-    if isinstance(annotation, str):
-        annotation = eval(annotation, vars(typing) | {"Optional": typing.Optional})  # our own annotations only
     origin = typing.get_origin(annotation)
     if origin in (Union, types.UnionType):
         return any(_accepts(arg, value) for arg in typing.get_args(annotation))
@@ -45,12 +51,12 @@ def validation_errors(item: Any) -> list[str]:
     cls = type(item)
     errors: list[str] = []
     adapter = ItemAdapter(item)
-    for f in fields(cls):
-        value = adapter.get(f.name)
-        if not _accepts(f.type, value):
-            errors.append(f"{f.name}")
-        elif f.name in ENUMS and value is not None and value not in ENUMS[f.name]:
-            errors.append(f"{f.name}")
+    for name, annotation in _field_types(cls):
+        value = adapter.get(name)
+        if not _accepts(annotation, value):
+            errors.append(name)
+        elif name in ENUMS and value is not None and value not in ENUMS[name]:
+            errors.append(name)
     for name in REQUIRED_FIELDS.get(cls, ()):
         value = adapter.get(name)
         if value is None or value == "" or value == []:
