@@ -122,7 +122,7 @@ SITES: tuple[Site, ...] = (
             "channel_links": ("div.nav a[href*='/html/szxw/']",),
             "nav_links": ("div.handle div.context a",),
         },
-        notes="assumed: the real address is unknown (docs/SITES.md); set host and start_urls here",
+        notes="assumed: the real address is unknown (docs/SITE_NOTES.md); set host and start_urls here",
     ),
 )
 

@@ -1,4 +1,4 @@
-"""kspider.extract.text: every case is a real string from the sites' pages (fixtures/seeds, docs/SITES.md)."""
+"""kspider.extract.text: every case is a real string from the sites' pages (fixtures/seeds, docs/SITE_NOTES.md)."""
 import pytest
 
 from kspider.extract.text import (

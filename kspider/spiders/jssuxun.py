@@ -1,4 +1,4 @@
-"""Spider `jssuxun`: 江苏苏讯网, a Jiangsu news portal in Traditional script (docs/SITES.md).
+"""Spider `jssuxun`: 江苏苏讯网, a Jiangsu news portal in Traditional script (docs/SITE_NOTES.md).
 
 Runs DedeCMS: column listings ``/html/COLUMN/`` (pages ``list_T_N.html``) →
 articles ``/html/YYYY/COLUMN_MMDD/ID.html``. Pages are Traditional with pinyin

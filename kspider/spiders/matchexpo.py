@@ -1,4 +1,4 @@
-"""Spider `matchexpo`: the Matchexpo community, a Vue single-page app (docs/SITES.md).
+"""Spider `matchexpo`: the Matchexpo community, a Vue single-page app (docs/SITE_NOTES.md).
 
 The community listing is filled by JavaScript from a JSON API, so it is
 rendered in Chromium (scrapy-playwright); the article links come from the

@@ -1,4 +1,4 @@
-"""Spider `xinjiapo`: xinjiapo.news (新加坡眼), a Singapore Chinese news portal (docs/SITES.md).
+"""Spider `xinjiapo`: xinjiapo.news (新加坡眼), a Singapore Chinese news portal (docs/SITE_NOTES.md).
 
 Home and channel listings → articles ``/news/ID``. The date line shows month,
 day and weekday but no year; the year is inferred against the response Date

@@ -22,7 +22,7 @@ FALLBACK_FIELDS = ("title", "published_at", "content_text")
 
 class ZblogTpureSpider(AdsMixin, KSpider):
     name = "021cf"
-    # Z-BlogPHP URL schemes: index.php rewrite (docs/SITES.md), full rewrite, and dynamic ?id=/?cate=.
+    # Z-BlogPHP URL schemes: index.php rewrite (docs/SITE_NOTES.md), full rewrite, and dynamic ?id=/?cate=.
     routes = (
         (r"^https?://[^/]+(/index\.php)?/post/\d+\.html$", "parse_post"),
         (r"^https?://[^/]+/(index\.php)?\?id=\d+$", "parse_post"),
