@@ -98,10 +98,10 @@ def test_readme_links_to_docs_instead_of_repeating_them() -> None:
     readme = README.read_text(encoding="utf-8")
     for link in set(re.findall(r"docs/[A-Z_]+\.md", readme)):
         assert (ROOT / link).is_file(), link
-    for name in ("DATA_MODEL", "SITES", "OPERATING", "SCALING"):
+    for name in ("DATA_MODEL", "SITE_NOTES", "OPERATING", "SCALING"):
         assert f"](docs/{name}.md)" in readme, name
     # No paragraph of the docs is repeated in the README.
-    for doc in ("OPERATING", "SCALING", "DATA_MODEL", "SITES"):
+    for doc in ("OPERATING", "SCALING", "DATA_MODEL", "SITE_NOTES"):
         text = (ROOT / "docs" / f"{doc}.md").read_text(encoding="utf-8")
         for paragraph in re.split(r"\n\s*\n", text):
             flat = " ".join(paragraph.split())
