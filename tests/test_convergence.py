@@ -289,3 +289,21 @@ def test_a_run_that_did_not_finish_marks_nothing_complete():
     mw._apply(HtmlResponse(post, body=b"<html></html>", request=req), [])
     mw.spider_closed(mw.crawler.spider, "closespider_pagecount")
     assert store.puts == []
+
+
+def test_a_redirect_to_a_page_already_fetched_answers_for_the_url_it_came_from():
+    """2051 redirects to 2050, which this run fetched already: the duplicate filter drops the
+    redirected request, and 2051 counts as answered (by 2050's response)."""
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    cat = "http://kunshanmaigao.021cf.cn/index.php/category-900.html"
+    p2050, p2051 = (f"http://kunshanmaigao.021cf.cn/index.php/post/{n}.html" for n in (2050, 2051))
+    store = StateRecorder(set(), {})
+    mw = middleware_with(store)
+    req_2050, _ = mw._apply(listing_response(cat), [Request(p2050, meta={"page_kind": "post"}),
+                                                    Request(p2051, meta={"page_kind": "post"})])
+    mw._apply(HtmlResponse(p2050, body=b"<html></html>", request=req_2050), [])
+    mw.request_dropped(Request(p2050, meta={"page_kind": "post", "redirect_urls": [p2051]}), mw.crawler.spider)
+    mw.spider_closed(mw.crawler.spider, "finished")
+    assert store.puts == [(cat, True)]
