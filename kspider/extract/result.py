@@ -11,15 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields as dc_fields
 from typing import Any, Callable, Iterable, Optional, Union
 
-# Fields a parser may fill, in the stored document's names.
-PAGE_FIELDS: tuple[str, ...] = (
-    "title", "author", "editor", "category", "breadcrumbs", "tags",
-    "published_at", "published_raw", "date_precision",
-    "views", "likes", "comments", "shares",
-    "source_name", "source_url", "site_name",
-    "content_text", "content_html", "lang", "images", "related_urls",
-)
-
 
 @dataclass
 class ArticleResult:
