@@ -134,21 +134,6 @@ def crawl_failures(stats: dict[str, Any], spider_name: str, hosts_min: dict[str,
     return sorted(out, key=lambda f: -f.code)
 
 
-def hosts_min_items(spider: Any) -> dict[str, int]:
-    """Per crawled host, the fewest items its registry entry expects (spiders without a registry: none)."""
-    from kspider.monitors import crawled_hosts
-
-    site_for = getattr(spider, "site_for", None)
-    if site_for is None:
-        return {}
-    out = {}
-    for host in crawled_hosts(spider):
-        site = site_for(host)
-        if site is not None:
-            out[host] = site.min_items
-    return out
-
-
 class ExitStatus:
     """Extension: judges the finished crawl and records the process exit status in the stats.
 
@@ -174,6 +159,8 @@ class ExitStatus:
         stats = self.crawler.stats
         enabled = settings.getbool("EXIT_ON_FAILURE", True)
         fail_on_monitor = settings.getbool("SPIDERMON_ENABLED") and settings.getbool("SPIDERMON_FAIL_EXIT")
+        from kspider.monitors import hosts_min_items
+
         failures = crawl_failures(stats.get_stats(), spider.name, hosts_min_items(spider), fail_on_monitor)
         for failure in failures:
             stats.set_value(f"exit/failure/{failure.reason}", 1)

@@ -194,6 +194,19 @@ def crawled_hosts(spider: Any) -> list[str]:
     return sorted(h for h in hosts if h)
 
 
+def hosts_min_items(spider: Any) -> dict[str, int]:
+    """Per crawled host, the fewest items its registry entry expects (spiders without a registry: none)."""
+    site_for = getattr(spider, "site_for", None)
+    if site_for is None:
+        return {}
+    out = {}
+    for host in crawled_hosts(spider):
+        site = site_for(host)
+        if site is not None:
+            out[host] = site.min_items
+    return out
+
+
 def min_items_problems(stats: dict[str, Any], spider_name: str, hosts_min: dict[str, int]) -> list[str]:
     if stats.get("distributed/worker"):
         # A worker sharing a frontier (REDIS_URL) sees only its share of a site's pages:
@@ -307,14 +320,7 @@ class _KspiderMonitor(Monitor):
 class MinItemsMonitor(_KspiderMonitor):
     @monitors.name("every crawled site gave at least Site.min_items items")
     def test_min_items(self) -> None:
-        spider = self.data.spider
-        site_for = getattr(spider, "site_for", None)
-        hosts_min = {}
-        for host in crawled_hosts(spider):
-            site = site_for(host) if site_for else None
-            if site is not None:
-                hosts_min[host] = site.min_items
-        self.check(min_items_problems(self.stats, self.spider_name, hosts_min))
+        self.check(min_items_problems(self.stats, self.spider_name, hosts_min_items(self.data.spider)))
 
 
 @monitors.name("FieldCoverage")
