@@ -57,6 +57,7 @@ from kspider.extract.boilerplate import is_boilerplate, is_tail_marker
 from kspider.extract.dates import ParsedDate, parse_date
 from kspider.extract.html import extract_images, sanitize_html
 from kspider.extract.newsportal import parse_meta_line
+from kspider.extract.page import parse_html
 from kspider.extract.result import ArticleResult
 from kspider.extract.text import detect_lang, normalize_text
 
@@ -206,34 +207,16 @@ def decode_html(body: bytes, content_type: Optional[str] = None) -> str:
     return text
 
 
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _LIBXML_MAX_DEPTH = 250
-_DIV_OPEN = re.compile(r"<(?:div|section|span|font|center)(\s[^>]*)?>", re.I)
-_DIV_CLOSE = re.compile(r"</(?:div|section|span|font|center)\s*>", re.I)
 
 
-def _parse(text: str) -> Optional[etree._Element]:
-    text = _XML_INCOMPATIBLE.sub("", _XML_DECL.sub("", text or ""))
-    if not text.strip():
-        return None
-    try:
-        root = etree.fromstring(text, parser=_PARSER)
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError, AssertionError):
-        return None
-    return root if root is not None and isinstance(root.tag, str) else None
+def _parse(text: str) -> tuple[Optional[etree._Element], bool]:
+    # Plain lxml elements (no per-element class lookup while walking); comments kept: some
+    # engines put the date in one.
+    return parse_html(text, keep_comments=True, html_elements=False)
 
 
-# Plain lxml elements (not lxml.html's): no per-element class lookup while walking
-_PARSER = etree.HTMLParser(huge_tree=True, remove_comments=False)
 _ELEMENT = etree.Element  # as a tag filter: elements only (no comments), filtered by lxml
-
-
-def _flattened(text: str) -> str:
-    """The page with its container tags made paragraphs: libxml2 stops reading at a nesting
-    depth limit and drops everything after it; paragraphs never nest, so nothing is lost."""
-    text = _DIV_OPEN.sub(lambda m: "<p%s>" % (m.group(1) or ""), text)
-    return _DIV_CLOSE.sub("</p>", text)
 
 
 # --------------------------------------------------------------------------- the walk
@@ -870,7 +853,7 @@ def _root_of(html: Union[str, bytes, Any]) -> Optional[etree._Element]:
         html = decode_html(html)
     if not isinstance(html, str):
         return None
-    return _parse(html)
+    return _parse(html)[0]
 
 
 def extract_article(html: Union[str, bytes, Any], url: str, ref: datetime,
@@ -887,12 +870,13 @@ def extract_article(html: Union[str, bytes, Any], url: str, ref: datetime,
         ref = ref.replace(tzinfo=timezone.utc)
     result = ArticleResult()
     raw_text: Optional[str] = None
+    flattened = False
     if isinstance(html, bytes):
         raw_text = decode_html(html)
-        root = _parse(raw_text)
+        root, flattened = _parse(raw_text)
     elif isinstance(html, str):
         raw_text = html
-        root = _parse(html)
+        root, flattened = _parse(html)
     else:
         root = _root_of(html)
     if root is None:
@@ -900,13 +884,15 @@ def extract_article(html: Union[str, bytes, Any], url: str, ref: datetime,
         result.flag("missing_date")
         return result
     page = _walk(root)
-    if page.depth_hit:
+    if page.depth_hit:  # a tree parsed elsewhere, as deep as libxml2 reads: read it again flattened
         if raw_text is None:
             raw_text = etree.tostring(root, encoding="unicode", method="html")
-        flat = _parse(_flattened(raw_text))
+        flat, _ = _parse(raw_text)
         if flat is not None:
             root = flat
             page = _walk(root)
+        flattened = True
+    if flattened:
         result.flag("deep_nesting")
     return _extract(page, url, ref, tz, result)
 

@@ -25,10 +25,10 @@ from functools import lru_cache
 from typing import Any, Iterable, Optional, Union
 from urllib.parse import urljoin, urlsplit
 
-import lxml.html
 from lxml import etree
 from parsel import Selector
 
+from kspider.extract.page import parse_html
 from kspider.extract.text import normalize_text
 
 # Fewest repeated siblings that make a list.
@@ -91,10 +91,7 @@ def as_root(page: Union[str, bytes, Selector, Any]) -> Optional[etree._Element]:
         page = page.decode("utf-8", "replace")
     if not page or not str(page).strip():
         return None
-    try:
-        return lxml.html.document_fromstring(re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f]", "", page))
-    except (etree.ParserError, ValueError):
-        return None
+    return parse_html(str(page))[0]  # read whole however deep it nests
 
 
 def _tag(el: Any) -> str:

@@ -17,6 +17,7 @@ tags, ``<time datetime>``) win over the shown relative text.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -33,8 +34,11 @@ from kspider.extract.counters import parse_count
 from kspider.extract.dates import ParsedDate, parse_date
 from kspider.extract.html import body_blocks, extract_images, sanitize_html
 from kspider.extract.ids import canonical_url
+from kspider.extract.page import parse_html
 from kspider.extract.result import ArticleResult, fill_from_generic
 from kspider.extract.text import clean_text, detect_lang, normalize_text
+
+logger = logging.getLogger(__name__)
 
 ARTICLE_PATH = re.compile(r"^/(?:(?:tw|cn|en|hk|zh-tw|zh-cn|zh-hant|zh-hans)/)?community/article/(\d+)/?$", re.I)
 LISTING_PATH = re.compile(r"^/(?:(?:tw|cn|en|hk|zh-tw|zh-cn|zh-hant|zh-hans)/)?community/?$", re.I)
@@ -111,10 +115,10 @@ class Listing:
 def _doc(html: Union[str, bytes]) -> Optional[etree._Element]:
     if not html or not str(html).strip():
         return None
-    try:
-        return lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError):
-        return None
+    if isinstance(html, bytes):
+        from kspider.extract.article import decode_html  # the generic extractor's charset sniffing
+        html = decode_html(html)
+    return parse_html(html)[0]  # read whole however deep it nests
 
 
 def _tag(el: Any) -> str:
@@ -528,13 +532,16 @@ def parse_listing(html: Union[str, bytes], base_url: str) -> Listing:
 
 
 def _walk(data: Any) -> Iterable[dict]:
-    if isinstance(data, dict):
-        yield data
-        for value in data.values():
-            yield from _walk(value)
-    elif isinstance(data, list):
-        for value in data:
-            yield from _walk(value)
+    """Every object in decoded JSON, depth first in document order; iterative, so JSON nested
+    deeper than Python's recursion limit is walked too."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(reversed(node.values()))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
 
 
 def parse_listing_api(data: Union[str, bytes, dict, list], base_url: str) -> tuple[list[str], Optional[int]]:
@@ -547,6 +554,9 @@ def parse_listing_api(data: Union[str, bytes, dict, list], base_url: str) -> tup
         try:
             data = json.loads(data)
         except ValueError:
+            return [], None
+        except RecursionError:  # the JSON decoder recurses: nesting past Python's limit is no API answer
+            logger.warning("listing API JSON nested too deep to decode (%d bytes)", len(data))
             return [], None
     urls: list[str] = []
     for obj in _walk(data):

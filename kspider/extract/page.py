@@ -207,6 +207,8 @@ _CLOSES_P = frozenset("address article aside blockquote div dl fieldset figure f
 # Paragraph-level elements kept a little past the depth limit, so flattened text keeps its paragraphs.
 _PARAGRAPHS = frozenset("p h1 h2 h3 h4 h5 h6 li dt dd pre blockquote figcaption caption td th".split())
 _PARAGRAPH_SLACK = 32
+# Levels at the bottom of the depth limit kept for whole subtrees (see ``flatten_nesting``).
+_CONTENT_RESERVE = 50
 
 
 def page_truncated(html: str) -> bool:
@@ -247,14 +249,56 @@ def nesting_estimate(html: str) -> int:
     return max(best, 0)
 
 
+def _subtree_heights(html: str) -> dict[int, int]:
+    """For each opening tag (by its offset): how many levels of non-paragraph elements its
+    element spans, itself included; elements are matched as ``flatten_nesting`` matches them."""
+    heights: dict[int, int] = {}
+    stack: list[list[Any]] = []  # [tag, offset, own level (0 for paragraphs), tallest child]
+    open_count: dict[str, int] = {}
+
+    def pop_to(index: int) -> None:
+        for name, offset, own, tallest in reversed(stack[index:]):
+            open_count[name] -= 1
+            heights[offset] = height = own + tallest
+            stack.pop()
+            if stack and height > stack[-1][3]:
+                stack[-1][3] = height
+
+    for match in _TOKEN.finditer(html):
+        name = match.group(3)
+        if name is None:
+            continue
+        name = name.lower()
+        if match.group(2):
+            if not open_count.get(name):
+                continue
+            index = len(stack) - 1
+            while stack[index][0] != name:
+                index -= 1
+            pop_to(index)
+            continue
+        if name in _VOID_TAGS or match.group(4).endswith("/"):
+            continue
+        if stack and (stack[-1][0] in _IMPLICIT_CLOSE.get(name, ()) or (stack[-1][0] == "p" and name in _CLOSES_P)):
+            pop_to(len(stack) - 1)
+        stack.append([name, match.start(), 0 if name in _PARAGRAPHS else 1, 0])
+        open_count[name] = open_count.get(name, 0) + 1
+    pop_to(0)
+    return heights
+
+
 def flatten_nesting(html: str, max_depth: int) -> tuple[str, int]:
     """The page with the tags of elements nested deeper than ``max_depth`` removed (their text
     stays, inside the deepest kept element), and how many elements were unwrapped.
 
     HTML parsers give up at some depth (libxml2: 256 levels, 2048 with huge_tree) and drop
     everything after it; nothing is lost this way. Paragraph-level elements are kept a few
-    levels further, so the text keeps its paragraphs.
+    levels further, so the text keeps its paragraphs. The last levels below the limit go to
+    whole subtrees: a wrapper whose content would not fit under it is unwrapped instead of the
+    content, so a list or article nested in thousands of wrappers keeps its own markup.
     """
+    heights = _subtree_heights(html)
+    reserve_from = max_depth - min(_CONTENT_RESERVE, max_depth // 4)
     out: list[str] = []
     last = 0
     stack: list[tuple[str, bool]] = []  # (tag, unwrapped)
@@ -289,7 +333,10 @@ def flatten_nesting(html: str, max_depth: int) -> tuple[str, int]:
             continue
         if stack and (stack[-1][0] in _IMPLICIT_CLOSE.get(name, ()) or (stack[-1][0] == "p" and name in _CLOSES_P)):
             pop_to(len(stack) - 1)
-        unwrap = kept >= max_depth and not (name in _PARAGRAPHS and kept < max_depth + _PARAGRAPH_SLACK)
+        if name in _PARAGRAPHS:
+            unwrap = kept >= max_depth + _PARAGRAPH_SLACK
+        else:
+            unwrap = kept >= max_depth or (kept >= reserve_from and kept + heights[match.start()] > max_depth)
         if unwrap:
             out.append(html[last:match.start()])
             last = match.end()
@@ -321,20 +368,48 @@ def too_deep(parser: Any) -> bool:
     return any("Excessive depth" in entry.message for entry in parser.error_log)
 
 
-def parse_page(html: str) -> Any:
-    """The lxml root of an HTML page, as parsel builds it, read whole however deep it nests.
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
-    A page nested deeper than libxml2 reads (2,048 levels) is flattened to
-    ``PARSER_MAX_DEPTH`` and parsed again; any other page is parsed once, as before.
+
+@lru_cache(maxsize=None)
+def _html_parser(keep_comments: bool, html_elements: bool) -> Any:
+    # lxml.html's parser builds HtmlElement (what parsel and lxml.html build); plain etree
+    # elements skip the per-element class lookup, for walks over every node.
+    make = lxml_html.HTMLParser if html_elements else etree.HTMLParser
+    return make(recover=True, huge_tree=True, remove_comments=not keep_comments)
+
+
+def parse_html(html: str, *, keep_comments: bool = True, html_elements: bool = True,
+               max_depth: int = PARSER_MAX_DEPTH) -> tuple[Optional[etree._Element], bool]:
+    """The lxml root of an HTML page read whole however deep it nests (None for an empty or
+    unreadable page), and whether it was flattened on the way.
+
+    A page nesting deeper than ``max_depth`` is flattened first (``flatten_nesting``): libxml2
+    would drop everything below its depth limit, and deep trees cost every walk. An XML
+    declaration and characters XML cannot hold are dropped. ``keep_comments``: comments stay
+    in the tree (dates hide in them); ``html_elements``: lxml.html elements, else plain ones.
     """
-    text = html.strip().replace("\x00", "")
-    for attempt in (text, None):
-        if attempt is None:
-            text = flatten_nesting(text, PARSER_MAX_DEPTH)[0]
-        parser = lxml_html.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
-        root = etree.fromstring(text.encode("utf-8", "replace") or b"<html/>", parser=parser)
-        if root is None:
-            root = etree.fromstring(b"<html/>", parser=parser)
-        if not too_deep(parser):
-            break
-    return root
+    text = _XML_INCOMPATIBLE.sub("", _XML_DECL.sub("", html or ""))
+    if not text.strip():
+        return None, False
+    flattened = False
+    if len(text) >= 3 * max_depth and nesting_estimate(text) > max_depth:
+        text, unwrapped = flatten_nesting(text, max_depth)
+        flattened = unwrapped > 0
+    parser = _html_parser(keep_comments, html_elements)
+    try:
+        root = etree.fromstring(text, parser=parser)
+        if too_deep(parser) and not flattened:  # the estimate is an upper bound: only a safety net
+            root = etree.fromstring(flatten_nesting(text, max_depth)[0], parser=parser)
+            flattened = True
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError, AssertionError):
+        return None, flattened
+    return (root if root is not None and isinstance(root.tag, str) else None), flattened
+
+
+def parse_page(html: str) -> Any:
+    """The lxml root of an HTML page, as parsel builds it, read whole however deep it nests
+    (``parse_html``); an empty page is an empty <html>."""
+    root, _ = parse_html(html.strip())
+    return root if root is not None else etree.fromstring(b"<html/>", parser=_html_parser(True, True))

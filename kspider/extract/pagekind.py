@@ -25,6 +25,7 @@ from lxml import etree
 from parsel import Selector
 
 from kspider.extract.listing import MIN_GROUP, ListingLinks, as_root, find_links, main_groups
+from kspider.extract.page import parse_html
 
 ARTICLE, LISTING, OTHER = "article", "listing", "other"
 
@@ -39,8 +40,6 @@ _HEADINGS = ("h1", "h2")
 _NEWS_TYPES = re.compile(r'"@type"\s*:\s*"(?:News)?Article|"@type"\s*:\s*"(?:Blog)?Posting', re.I)
 
 _LIBXML_MAX_DEPTH = 250
-_CONTAINER_OPEN = re.compile(r"<(?:div|section)(\s[^>]*)?>", re.I)
-_CONTAINER_CLOSE = re.compile(r"</(?:div|section)\s*>", re.I)
 # Body text (characters) of a clear article, and of a short one a prior may confirm.
 CLEAR_ARTICLE_CHARS = 250
 SHORT_ARTICLE_CHARS = 100
@@ -147,11 +146,6 @@ def _too_deep(root: etree._Element) -> bool:
     return False
 
 
-def _flattened(text: str) -> str:
-    """The page with its div/section tags made paragraphs, which never nest: read whole."""
-    return _CONTAINER_CLOSE.sub("</p>", _CONTAINER_OPEN.sub(lambda m: "<p%s>" % (m.group(1) or ""), text))
-
-
 def classify_page(page: Union[str, bytes, Selector, Any], url: str, prior: Optional[str] = None,
                   text: Optional[str] = None) -> PageKind:
     """The kind of a page (``ARTICLE``, ``LISTING`` or ``OTHER``) from its content; ``prior``
@@ -163,7 +157,7 @@ def classify_page(page: Union[str, bytes, Selector, Any], url: str, prior: Optio
         return PageKind(OTHER, 0, 0, 0, 0, False)
     raw = text if text is not None else (page if isinstance(page, str) else None)
     if raw is not None and _too_deep(root):
-        flat = as_root(_flattened(raw))
+        flat, _ = parse_html(raw)
         root = flat if flat is not None else root
     listing = find_links(root, url)
     excluded: set[Any] = set()
