@@ -378,3 +378,37 @@ def test_seen_times_path_is_probed_once_at_open(store_settings: dict[str, Any], 
         assert store.count("store_probe") == 0
     finally:
         store.close()
+
+
+def test_a_batch_whose_write_raises_is_written_item_by_item(store_settings: dict[str, Any]) -> None:
+    """An error that is no store outage (here: one item the backend cannot take) costs that item
+    only: the batch's other items are stored, the bad one is logged, counted and set aside."""
+    good_a = article(URL_A, KUNSHAN_TEXT)
+    good_c = article(URL_C, NEWS_TEXT, title="昆山打造具有全球竞争优势的新兴产业“高地”")
+    bad = article(URL_B, KUNSHAN_REPOST, title="昆山:从招商引资到双向奔赴")
+    crawler = get_crawler(Spider, {**store_settings, "STORE_BATCH_SIZE": 3})
+    pipeline = StorePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    store = pipeline.store
+    assert store is not None
+    real_write = store.write_prepared
+
+    def write_prepared(prepared: list[Any]) -> bool:
+        if any(p.doc.get("url") == URL_B for p in prepared):
+            raise ValueError("document cannot be encoded")
+        return real_write(prepared)
+
+    store.write_prepared = write_prepared  # type: ignore[method-assign]
+    for item in (good_a, bad, good_c):
+        assert pipeline.process_item(item) is item
+    pipeline.close_spider()
+    for_crawler(crawler).close()
+    stats = crawler.stats.get_stats()
+    assert stats["store/batch_errors"] == 1
+    assert stats["store/rejected"] == 1
+    assert stats["store/inserted"] == 2
+    assert sorted(stored(store_settings, "articles")) == sorted([url_fingerprint(URL_A), url_fingerprint(URL_C)])
+    rejects = Path(store.config.spill_dir) / "rejected.jsonl"
+    [entry] = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert entry["reason"] == "ValueError: document cannot be encoded"
+    assert URL_B in entry["raw"] and "昆山:从招商引资到双向奔赴" in entry["raw"]

@@ -23,7 +23,9 @@ come), and at the latest after ``STORE_EXPORT_WAIT_S`` (5) seconds.
 Stats: ``store/inserted``, ``store/updated``, ``store/versions``,
 ``store/alt_urls``, ``store/near_dups``, ``store/spilled``,
 ``store/write_errors``, ``store/recovered``, ``store/rejected``,
-``store/index_errors``, ``store/race_retries``; outages: ``store/down``,
+``store/index_errors``, ``store/race_retries``, ``store/batch_errors`` (a batch
+whose write raised something other than a store outage: its items are then
+written one by one, a failing one rejected); outages: ``store/down``,
 ``store/timeouts``, ``store/up``, ``store/lookups_unknown``; at close
 ``store/spilled_items`` (this crawl's items left in spill files) and ``store/unreachable``
 (1 when the store was down at close).
@@ -177,6 +179,13 @@ class StorePipeline:
         batch, self.buffer = self.buffer, []
         waiting, self.waiting = self.waiting, []
         logger.debug("store: writing a batch of %d items (%d waiting for it)", len(batch), len(waiting))
+        try:
+            self._write(batch, waiting)
+        except Exception as exc:  # not a store outage (those spill inside the store): a bad item or a bug
+            self._write_one_by_one(batch, waiting, exc)
+
+    def _write(self, batch: list[Any], waiting: list[tuple[Any, "Deferred[Any]"]]) -> None:
+        assert self.store is not None
         if not waiting:
             self.store.write_items(batch)
             return
@@ -200,6 +209,36 @@ class StorePipeline:
                 if isinstance(item, dict) or name in adapter.field_names():
                     adapter[name] = value
             done.callback(item)
+
+    def _write_one_by_one(self, batch: list[Any], waiting: list[tuple[Any, "Deferred[Any]"]],
+                          exc: Exception) -> None:
+        """A batch whose write raised: each item is written alone, so a bad item costs only itself
+        and is set aside in the spill directory's rejects file; the batch's other items are stored."""
+        assert self.store is not None
+        logger.error("store: writing a batch of %d items raised %s: %s; writing them one by one",
+                     len(batch), type(exc).__name__, exc)
+        self._inc("batch_errors")
+        for item in batch:
+            try:
+                self.store.write_items([item])
+            except Exception as item_exc:
+                reason = f"{type(item_exc).__name__}: {item_exc}"
+                logger.error("store: item rejected, its write raised %s: %.200r", reason, item)
+                try:
+                    self.store.spill.reject(repr(item)[:10000], reason)
+                except OSError as os_exc:
+                    logger.critical("store: could not set the item aside in %s: %s", self.store.config.spill_dir,
+                                    os_exc)
+                    self._inc("lost")
+                    continue
+                self._inc("rejected")
+        for item, done in waiting:
+            if not done.called:
+                done.callback(item)  # passed on as it came, like a spilled item
+
+    def _inc(self, name: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(f"store/{name}")
 
     def close_spider(self, spider: Any = None) -> None:
         if self.store is None:
