@@ -46,7 +46,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable, Iterator, Optional, Protocol
+from typing import Any, AsyncIterator, Iterable, Iterator, Optional
 
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
@@ -58,10 +58,6 @@ logger = logging.getLogger(__name__)
 
 STREAK_KEY = "incremental_known_streak"
 CHAIN_KEY = "incremental_chain"
-
-
-class SeenStore(Protocol):
-    def seen_recently(self, ids: list[str], since_iso: str) -> set[str]: ...
 
 
 def since_iso(now: datetime, refetch_days: float) -> str:
@@ -318,6 +314,8 @@ class IncrementalMiddleware:
         if counts["skipped"]:
             self.stats.inc_value("incremental/skipped", counts["skipped"])
             self.stats.inc_value(f"incremental/skipped/{host_of(response.url)}", counts["skipped"])
+            logger.debug("incremental: %s: %d post(s) seen within %s days not fetched again",
+                         response.url, counts["skipped"], self.refetch_days)
         if counts["stopped"]:
             self.stats.inc_value("incremental/stopped_listings")
             self.stats.inc_value("incremental/dropped_pages", counts["dropped_pages"])

@@ -122,6 +122,7 @@ class KSpider(scrapy.Spider):
         """A request for a URL, routed to its callback; None (counted) if off-site or unroutable."""
         if not self.host_allowed(url):
             self.crawler.stats.inc_value("route/offsite")
+            logger.debug("off-site link %s not followed", url)
             return None
         routed = self.route(url)
         callback = self.content_callback or routed
