@@ -40,8 +40,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 from twisted.internet.defer import Deferred
 
-from kspider.store import Store, for_crawler, open_store
-from kspider.store.documents import exported_fields
+from kspider.store import Store, exported_fields, for_crawler, open_store
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ the configured store from the command line. Design: docs/STORE.md.
 from kspider.store.component import for_crawler
 from kspider.store.core import STORE_ERRORS, Store, open_store
 from kspider.store.config import StoreConfig
-from kspider.store.documents import ARTICLES, CRAWL_STATE, RENTAL_ADS, VERSIONS, sanitize_keys
+from kspider.store.documents import ARTICLES, CRAWL_STATE, RENTAL_ADS, VERSIONS, exported_fields, sanitize_keys
 
 __all__ = ["ARTICLES", "CRAWL_STATE", "RENTAL_ADS", "VERSIONS", "STORE_ERRORS", "Store", "StoreConfig", "open_store",
-           "sanitize_keys", "for_crawler"]
+           "sanitize_keys", "exported_fields", "for_crawler"]
