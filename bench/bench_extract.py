@@ -115,8 +115,11 @@ _SAVED_URL = re.compile(r'\s*<text id="(https?://[^"]+)"')
 def load_real_pages(directory: Path) -> list[Page]:
     """Saved real pages with hand-made truth: ``original/<id>.html``, ``cleaned/<id>.txt`` (body),
     ``date/<id>.txt`` (``YYYY-M-D[ H:MM[:SS]]``; UNKNOWN or a year/month alone is not scored),
-    optional ``title/<id>.txt``. This is the layout of the public Chinese Web Content
-    Extraction Dataset (immortal-autumn); the pages are never stored in this repository."""
+    optional ``title/<id>.txt`` (the headline as shown) and ``boilerplate/<id>.txt`` (one line each:
+    text near or inside the article block that is not article text, e.g. editor and source lines,
+    copyright notes, related-article links; scored as leaks). This is the layout of the public Chinese
+    Web Content Extraction Dataset (immortal-autumn), plus the title and boilerplate truth written by
+    hand for it; the pages are never stored in this repository."""
     pages = []
     for path in sorted((directory / "original").glob("*.html")):
         key = path.stem
@@ -132,6 +135,8 @@ def load_real_pages(directory: Path) -> list[Page]:
             expected["published_at"] = f"{y:04d}-{mo:02d}-{d:02d}T12:00:00+08:00"
         if truth("title"):
             expected["title"] = truth("title")
+        if (directory / "boilerplate" / f"{key}.txt").exists():
+            expected["boilerplate"] = [line.strip() for line in truth("boilerplate").splitlines() if line.strip()]
         html = decode_html(path.read_bytes())
         # the dataset wraps each page in <text id="ADDRESS" …>: the address a crawler would know
         saved = _SAVED_URL.match(html)
