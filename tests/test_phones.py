@@ -128,3 +128,44 @@ def test_glued_mobiles_are_split(mobiles: list[str]) -> None:
     # only meaningful when every chunk is a valid mobile
     if len(expected) == len(set(mobiles)) and all(normalize_phone(m) for m in mobiles):
         assert extract_phones("手机:" + "".join(mobiles)) == expected
+
+
+def test_numbers_between_ideographs_and_beside_latin_letters() -> None:
+    # A contact line as the agency posts write it: a landline, a mobile and figures that are no phone
+    # (a year, an area, a price) in one line of Chinese text.
+    text = "2024年新建厂房1100平方米,租金25元/平方米/月。联系电话0512-57771234，手机13391219793。编号abc13564686846"
+    assert extract_phones(text) == ["+8651257771234", "+8613391219793"]
+
+
+def _whole_line_numbers(text: str) -> list[str]:
+    """The matcher over the whole prepared line: what extract_phones answers line by line."""
+    import unicodedata
+
+    import phonenumbers
+    from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
+
+    from kspider.extract.phones import _SEVEN_DIGITS, _prepare
+
+    found: list[str] = []
+    for line in text.split("\n"):
+        if not _SEVEN_DIGITS.search(unicodedata.normalize("NFKC", line)):
+            continue
+        for match in PhoneNumberMatcher(_prepare(line), "CN", leniency=Leniency.VALID):
+            e164 = phonenumbers.format_number(match.number, PhoneNumberFormat.E164)
+            if e164 not in found:
+                found.append(e164)
+    return found
+
+
+_NUMBERS = ["13391219793", "0512-57771234", "400-0123-021", "800-830-1880", "+86 21 6123 4567", "(021)61234567",
+            "+43 1 234567", "021-61234567-8001", "+1 650 253 0000", "0086 13912345678", "13391219793转801"]
+_FILLERS = ["电话", "联系人：", "，", "。", "年", "号", "a", "x", "%", "¥", " ", "/", "-", "、", ":", "（", "）", "厂房", "22"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_NUMBERS), st.sampled_from(_FILLERS)), max_size=12))
+def test_reading_between_ideographs_finds_what_the_whole_line_holds(parts: list[str]) -> None:
+    # The matcher only sees the stretches between ideographs that hold enough digits; the numbers
+    # must be exactly those it finds in the whole line.
+    text = "".join(parts)
+    assert extract_phones(text) == _whole_line_numbers(text)

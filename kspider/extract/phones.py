@@ -79,6 +79,17 @@ def extract_phones(text: str) -> list[str]:
     return found
 
 
+# CJK ideographs and CJK punctuation: no character of a phone number as the matcher reads it
+# (digits, its punctuation, "+", brackets, extension words), and neither a Latin letter nor a
+# currency or "%" sign, the only neighbours its VALID leniency refuses. So the matcher finds the
+# same numbers in the stretches between them as in the whole line.
+_NOT_IN_NUMBER = re.compile(r"[\u3001-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# The fewest digits of any valid number: the shortest numbers libphonenumber knows (4 digits,
+# e.g. Austria's) behind their 2-digit country code. A stretch with fewer holds none.
+_MIN_NUMBER_DIGITS = 6
+_DIGIT = re.compile(r"\d")
+
+
 @lru_cache(maxsize=4096)
 def _extract_phones_cached(text: str) -> tuple[str, ...]:
     # The matcher is slow; the ad finder asks about the same lines many times, and most
@@ -86,7 +97,22 @@ def _extract_phones_cached(text: str) -> tuple[str, ...]:
     if not _SEVEN_DIGITS.search(unicodedata.normalize("NFKC", text)):
         return ()
     found: list[str] = []
-    for match in PhoneNumberMatcher(_prepare(text), DEFAULT_REGION, leniency=Leniency.VALID):
+    # Only the stretches of the line that can hold a number go to the matcher: in Chinese text
+    # most digit runs (years, areas, prices) sit alone between ideographs.
+    for stretch in _NOT_IN_NUMBER.split(_prepare(text)):
+        if len(_DIGIT.findall(stretch)) < _MIN_NUMBER_DIGITS:
+            continue
+        for e164 in _numbers_in(stretch):
+            if e164 not in found:
+                found.append(e164)
+    return tuple(found)
+
+
+@lru_cache(maxsize=4096)
+def _numbers_in(stretch: str) -> tuple[str, ...]:
+    """The valid numbers the matcher finds in one stretch of text, E.164, in order, each once."""
+    found: list[str] = []
+    for match in PhoneNumberMatcher(stretch, DEFAULT_REGION, leniency=Leniency.VALID):
         e164 = phonenumbers.format_number(match.number, PhoneNumberFormat.E164)
         if e164 not in found:
             found.append(e164)

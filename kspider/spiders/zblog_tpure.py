@@ -69,7 +69,8 @@ class ZblogTpureSpider(AdsMixin, KSpider):
         @value park_name 太仓事达产业园
         @value area_sqm_min 1100
         """
-        kind = tpure.page_kind(response.text)
+        # The response's own parse (the one every extractor below reads): no second parse of the page.
+        kind = tpure.page_kind(response.selector)
         if kind in tpure.NOT_POST_KINDS:
             # The engine's own pages (留言本, 关于我们, tag cloud, archive) and listings reached by a
             # post-shaped URL: recognized, counted, never stored as articles.
