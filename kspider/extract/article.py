@@ -57,7 +57,7 @@ from kspider.extract.boilerplate import is_boilerplate, is_tail_marker
 from kspider.extract.dates import ParsedDate, parse_date
 from kspider.extract.html import extract_images, sanitize_html
 from kspider.extract.newsportal import parse_meta_line
-from kspider.extract.page import parse_html
+from kspider.extract.page import PARSER_MAX_DEPTH, parse_flattened, parse_html
 from kspider.extract.result import ArticleResult
 from kspider.extract.text import detect_lang, normalize_text
 
@@ -211,9 +211,10 @@ _LIBXML_MAX_DEPTH = 250
 
 
 def _parse(text: str) -> tuple[Optional[etree._Element], bool]:
-    # Plain lxml elements (no per-element class lookup while walking); comments kept: some
-    # engines put the date in one.
-    return parse_html(text, keep_comments=True, html_elements=False)
+    # Plain lxml elements (no per-element class lookup while walking), comments left out (the
+    # one date some engines keep in a comment is read from the text). No nesting estimate: the
+    # walk measures the tree's depth and a tree deeper than the limit is read again flattened.
+    return parse_html(text, keep_comments=False, html_elements=False, estimate_depth=False)
 
 
 _ELEMENT = etree.Element  # as a tag filter: elements only (no comments), filtered by lxml
@@ -221,7 +222,7 @@ _ELEMENT = etree.Element  # as a tag filter: elements only (no comments), filter
 
 # --------------------------------------------------------------------------- the walk
 
-@dataclass
+@dataclass(slots=True)
 class _TextBlock:
     text: str
     chars: int  # non-space characters
@@ -238,7 +239,7 @@ class _Page:
     end: list[int]  # pre-order index of each element's last descendant
     parent: list[int]  # pre-order index of each element's parent (-1 for the root)
     blocks: list[_TextBlock]
-    depth_hit: bool
+    depth: int  # levels of elements
     words: list[str]  # class and id of each element ("" when it has neither)
 
 
@@ -253,22 +254,17 @@ def _is_hidden(el: etree._Element) -> bool:
     return el.get("hidden") is not None
 
 
+# elements that may be hidden, found by lxml (the exact test is _is_hidden)
+_MAYBE_HIDDEN = etree.XPath("//*[@hidden or contains(@style, 'none')]")
 _ROW_BREAK_NAMES = sorted(BLOCK_TAGS - {"td", "th"}) + ["br", "img"]
-# A table row of short cells (a data table), not a layout row holding page parts: one XPath, run by lxml.
-_DATA_ROW = etree.XPath(
-    "count(td|th) >= 2 and not((td|th)[string-length(normalize-space(.)) > 60]) and not((td|th)//*["
-    + " or ".join(f"self::{t}" for t in _ROW_BREAK_NAMES) + "])"
-)
-
-
 _CELLS = frozenset(("td", "th"))
-
-
 _ROW_BREAKS = frozenset(_ROW_BREAK_NAMES)
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
 
 
 def _data_row(tr: etree._Element) -> bool:
-    # cheap tests first (a layout row holds blocks right away); the XPath only for the few left
+    """A table row of short cells (a data table), not a layout row holding page parts: two or
+    more cells, none holding a block, a line break or a picture, none longer than 60 characters."""
     cells = [c for c in tr if c.tag in _CELLS]
     if len(cells) < 2:
         return False
@@ -277,7 +273,11 @@ def _data_row(tr: etree._Element) -> bool:
             for node in cell.iterdescendants():
                 if node.tag in _ROW_BREAKS:
                     return False
-    return bool(_DATA_ROW(tr))
+    for cell in cells:
+        text = "".join(cell.itertext(_ELEMENT)) if len(cell) else cell.text
+        if text and len(text) > 60 and len(_XML_SPACE.sub(" ", text).strip(" \t\r\n")) > 60:
+            return False
+    return True
 
 
 _PUNCT_CHARS = tuple(_SENTENCE_PUNCT)
@@ -287,9 +287,10 @@ def _count_punct(text: str) -> int:
     return sum(map(text.count, _PUNCT_CHARS)) if text else 0  # a C scan per mark beats a regex
 
 
-def _walk(root: etree._Element) -> _Page:
+def _walk(root: etree._Element, comments: bool = False) -> _Page:
     """Pre-order element list, class/id words and paragraph blocks, from lxml's own walk
-    (start/end events, no recursion); text-free subtrees are listed by lxml and skipped."""
+    (start/end events, no recursion); text-free subtrees are listed by lxml and skipped.
+    ``comments``: the tree holds comments or processing instructions (only their tails are text)."""
     elements: list[etree._Element] = [root]
     words: list[str] = [""]  # class and id
     parent: list[int] = [-1]
@@ -298,32 +299,41 @@ def _walk(root: etree._Element) -> _Page:
     linked: list[str] = []  # the part of it inside links
     owners: list[int] = [0]  # open block elements
     inline_rows: set[int] = set()  # rows of a data table: one line, cells separated by spaces
-    # per open element: its index and kind (1 block, 2 link, 0 neither)
+    # per open element: its index and kind (1 block, 2 link, 0 neither, 3 skipped)
     open_idx: list[int] = [0]
     open_kind: list[int] = [1]
     link_depth = 0
     max_depth = 1
     block_tags, skip_tags = BLOCK_TAGS, SKIP_TAGS
+    hidden = {el for el in _MAYBE_HIDDEN(root) if _is_hidden(el)}
     append_el, append_parent, append_word = elements.append, parent.append, words.append
+    append_piece, append_linked = pieces.append, linked.append
+    append_block = blocks.append
 
     def flush() -> None:
         raw = "".join(pieces)
-        if raw.isspace():  # whitespace between blocks: most flushes
-            pieces.clear()
+        pieces.clear()
+        if raw.isspace():
             linked.clear()
             return
         text = normalize_text(raw.replace("\n", " "))
         if text:
-            link_text = "".join(linked)
-            link_chars = _nonspace(link_text) if link_text else 0
-            punct = _count_punct(raw) - (_count_punct(link_text) if link_text else 0)
-            blocks.append(_TextBlock(text, _nonspace(raw), link_chars, punct, owners[-1] if owners else 0))
-        pieces.clear()
-        linked.clear()
+            if linked:
+                link_text = "".join(linked)
+                linked.clear()
+                link_chars = _nonspace(link_text)
+                punct = _count_punct(raw) - _count_punct(link_text)
+            else:
+                link_chars = 0
+                punct = _count_punct(raw)
+            append_block(_TextBlock(text, _nonspace(raw), link_chars, punct, owners[-1]))
+        else:
+            linked.clear()
 
-    if root.text:
-        pieces.append(root.text)
-    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+    if root.text and not root.text.isspace():
+        append_piece(root.text)
+    events = ("start", "end", "comment", "pi") if comments else ("start", "end")
+    walker = etree.iterwalk(root, events=events)
     next(walker)  # the root's start
     for event, el in walker:
         if event == "start":
@@ -332,51 +342,47 @@ def _walk(root: etree._Element) -> _Page:
             el_idx = open_idx[-1]
             append_el(el)
             append_parent(el_idx)
-            attrs = el.keys()
-            if attrs:
-                cls, cid = el.get("class"), el.get("id")
-                append_word(f"{cls or ''} {cid or ''}".strip() if cls or cid else "")
-                hidden = ("style" in attrs or "hidden" in attrs) and _is_hidden(el)
-            else:
-                append_word("")
-                hidden = False
-            if hidden or tag in skip_tags or tag == "br" or tag == "hr":
-                if tag == "br" or tag == "hr":
-                    if pieces:
-                        flush()
+            cls = el.get("class")
+            cid = el.get("id")
+            append_word(f"{cls or ''} {cid or ''}".strip() if cls or cid else "")
+            if tag in skip_tags or tag == "br" or tag == "hr" or (hidden and el in hidden):
+                if (tag == "br" or tag == "hr") and pieces:
+                    flush()
                 walker.skip_subtree()
-                n0 = len(elements)
-                elements.extend(el.iterdescendants(_ELEMENT))
-                k = len(elements) - n0
-                if k:
-                    parent.extend([idx] * k)
-                    words.extend([""] * k)
+                if len(el):
+                    n0 = len(elements)
+                    elements.extend(el.iterdescendants(_ELEMENT))
+                    k = len(elements) - n0
+                    if k:
+                        parent.extend([idx] * k)
+                        words.extend([""] * k)
                 open_idx.append(idx)
-                open_kind.append(0)
+                open_kind.append(3)
                 continue
-            block = tag in block_tags
-            if block:
+            if tag in block_tags:
                 if tag == "tr":
                     if len(el) >= 2 and _data_row(el):
                         inline_rows.add(idx)
-                elif el_idx in inline_rows and (tag == "td" or tag == "th"):
-                    block = False
-                    pieces.append(" ")
-            if block:
-                if pieces:
-                    flush()
-                owners.append(idx)
-                kind = 1
+                    kind = 1
+                elif (tag == "td" or tag == "th") and el_idx in inline_rows:
+                    kind = 0
+                    append_piece(" ")
+                else:
+                    kind = 1
+                if kind:
+                    if pieces:
+                        flush()
+                    owners.append(idx)
             elif tag == "a":
                 link_depth += 1
                 kind = 2
             else:
                 kind = 0
             text = el.text
-            if text:
-                pieces.append(text)
+            if text and (pieces or not text.isspace()):
+                append_piece(text)
                 if link_depth:
-                    linked.append(text)
+                    append_linked(text)
             open_idx.append(idx)
             open_kind.append(kind)
             if len(open_idx) > max_depth:
@@ -391,16 +397,16 @@ def _walk(root: etree._Element) -> _Page:
             elif kind == 2:
                 link_depth -= 1
             tail = el.tail
-            if tail and open_idx:
-                pieces.append(tail)
+            if tail and (pieces or not tail.isspace()):
+                append_piece(tail)
                 if link_depth:
-                    linked.append(tail)
+                    append_linked(tail)
         else:  # comment / processing instruction: only its tail is text
             tail = el.tail
-            if tail:
-                pieces.append(tail)
+            if tail and (pieces or not tail.isspace()):
+                append_piece(tail)
                 if link_depth:
-                    linked.append(tail)
+                    append_linked(tail)
     if pieces:
         flush()
     end = list(range(len(elements)))
@@ -408,7 +414,7 @@ def _walk(root: etree._Element) -> _Page:
         p = parent[i]
         if end[i] > end[p]:
             end[p] = end[i]
-    return _Page(root, elements, end, parent, blocks, max_depth >= _LIBXML_MAX_DEPTH, words)
+    return _Page(root, elements, end, parent, blocks, max_depth, words)
 
 
 # --------------------------------------------------------------------------- scoring
@@ -750,15 +756,25 @@ def _date_from_post_foot(page: _Page, body_blocks: list[tuple[int, _TextBlock]],
 _ENP_DATE = re.compile(r"<date>\s*((?:19|20)\d{2}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)")
 
 
-def _date_from_comments(root: etree._Element, ref: datetime, tz: str) -> Optional[ParsedDate]:
-    for comment in root.iter(etree.Comment):
-        text = comment.text
-        if text and "enpproperty" in text:
-            m = _ENP_DATE.search(text)
-            if m:
-                parsed = parse_date(m.group(1), ref, tz)
-                if parsed.iso and _plausible(parsed, ref):
-                    return parsed
+def _date_from_comments(root: etree._Element, raw_text: Optional[str], ref: datetime,
+                        tz: str) -> Optional[ParsedDate]:
+    """The date a Founder system keeps in a comment, read from the page's text (the tree holds
+    no comments) or, for a tree parsed elsewhere, from its comments."""
+    if raw_text is not None:
+        texts = []
+        at = raw_text.find("enpproperty")
+        while at >= 0:
+            close = raw_text.find("-->", at)
+            texts.append(raw_text[at:close if close >= 0 else len(raw_text)])
+            at = raw_text.find("enpproperty", close) if close >= 0 else -1
+    else:
+        texts = [c.text for c in root.iter(etree.Comment) if c.text and "enpproperty" in c.text]
+    for text in texts:
+        m = _ENP_DATE.search(text)
+        if m:
+            parsed = parse_date(m.group(1), ref, tz)
+            if parsed.iso and _plausible(parsed, ref):
+                return parsed
     return None
 
 
@@ -870,34 +886,36 @@ def extract_article(html: Union[str, bytes, Any], url: str, ref: datetime,
         ref = ref.replace(tzinfo=timezone.utc)
     result = ArticleResult()
     raw_text: Optional[str] = None
-    flattened = False
     if isinstance(html, bytes):
         raw_text = decode_html(html)
-        root, flattened = _parse(raw_text)
     elif isinstance(html, str):
         raw_text = html
-        root, flattened = _parse(html)
+    if raw_text is not None:
+        root, flattened = _parse(raw_text)
     else:
-        root = _root_of(html)
+        root, flattened = _root_of(html), False
     if root is None:
         result.flag("no_body")
         result.flag("missing_date")
         return result
-    page = _walk(root)
-    if page.depth_hit:  # a tree parsed elsewhere, as deep as libxml2 reads: read it again flattened
+    page = _walk(root, comments=raw_text is None)
+    # a tree deeper than pages are read (text), or as deep as libxml2 reads (a tree parsed elsewhere,
+    # which then lacks the rest of the page): read again flattened
+    if page.depth > (PARSER_MAX_DEPTH if raw_text is not None else _LIBXML_MAX_DEPTH):
         if raw_text is None:
             raw_text = etree.tostring(root, encoding="unicode", method="html")
-        flat, _ = _parse(raw_text)
+        flat, _ = parse_flattened(raw_text, keep_comments=False, html_elements=False)
         if flat is not None:
             root = flat
             page = _walk(root)
         flattened = True
     if flattened:
         result.flag("deep_nesting")
-    return _extract(page, url, ref, tz, result)
+    return _extract(page, url, ref, tz, result, raw_text)
 
 
-def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResult) -> ArticleResult:
+def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResult,
+             raw_text: Optional[str]) -> ArticleResult:
     root = page.root
     host = urlsplit(url).hostname or ""
     meta = _meta_map(root)
@@ -1077,7 +1095,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     if published is None:
         published = _date_from_post_foot(page, body_blocks, kept, position, ref, tz)
     if published is None:
-        published = _date_from_comments(root, ref, tz)
+        published = _date_from_comments(root, raw_text, ref, tz)
     if published is None:
         published = _date_from_scripts(root, ref, tz)
     if published is None:

@@ -370,42 +370,75 @@ def too_deep(parser: Any) -> bool:
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# the same characters in UTF-8: control bytes (never part of a longer sequence), U+FFFE, U+FFFF
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_NONCHARACTERS = re.compile(rb"\xef\xbf[\xbe\xbf]")
 
 
 @lru_cache(maxsize=None)
 def _html_parser(keep_comments: bool, html_elements: bool) -> Any:
     # lxml.html's parser builds HtmlElement (what parsel and lxml.html build); plain etree
-    # elements skip the per-element class lookup, for walks over every node.
+    # elements skip the per-element class lookup, for walks over every node. The page is handed
+    # over as UTF-8 bytes: libxml2 reads those directly (a str it first converts from UCS-2/4).
     make = lxml_html.HTMLParser if html_elements else etree.HTMLParser
-    return make(recover=True, huge_tree=True, remove_comments=not keep_comments)
+    return make(recover=True, huge_tree=True, remove_comments=not keep_comments,
+                remove_pis=not keep_comments, encoding="utf-8")
+
+
+def _utf8(text: str) -> bytes:
+    """The page as UTF-8 without the characters XML cannot hold (C-level passes; a regex over
+    the text only when it holds lone surrogates)."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        data = _XML_INCOMPATIBLE.sub("", text).encode("utf-8")
+    data = data.translate(None, _CONTROL_BYTES)
+    if b"\xef\xbf" in data:
+        data = _NONCHARACTERS.sub(b"", data)
+    return data
 
 
 def parse_html(html: str, *, keep_comments: bool = True, html_elements: bool = True,
-               max_depth: int = PARSER_MAX_DEPTH) -> tuple[Optional[etree._Element], bool]:
+               max_depth: int = PARSER_MAX_DEPTH, estimate_depth: bool = True
+               ) -> tuple[Optional[etree._Element], bool]:
     """The lxml root of an HTML page read whole however deep it nests (None for an empty or
     unreadable page), and whether it was flattened on the way.
 
     A page nesting deeper than ``max_depth`` is flattened first (``flatten_nesting``): libxml2
     would drop everything below its depth limit, and deep trees cost every walk. An XML
-    declaration and characters XML cannot hold are dropped. ``keep_comments``: comments stay
-    in the tree (dates hide in them); ``html_elements``: lxml.html elements, else plain ones.
+    declaration and characters XML cannot hold are dropped. ``keep_comments``: comments (and
+    processing instructions) stay in the tree (dates hide in them); ``html_elements``: lxml.html
+    elements, else plain ones. ``estimate_depth=False``: no nesting estimate before parsing (a
+    caller that measures the tree's depth on its own walk and calls ``parse_flattened`` when it
+    is too deep); only libxml2's own depth stop is caught here.
     """
-    text = _XML_INCOMPATIBLE.sub("", _XML_DECL.sub("", html or ""))
+    text = _XML_DECL.sub("", html or "")
     if not text.strip():
         return None, False
     flattened = False
-    if len(text) >= 3 * max_depth and nesting_estimate(text) > max_depth:
+    if estimate_depth and len(text) >= 3 * max_depth and nesting_estimate(text) > max_depth:
         text, unwrapped = flatten_nesting(text, max_depth)
         flattened = unwrapped > 0
     parser = _html_parser(keep_comments, html_elements)
     try:
-        root = etree.fromstring(text, parser=parser)
+        root = etree.fromstring(_utf8(text), parser=parser)
         if too_deep(parser) and not flattened:  # the estimate is an upper bound: only a safety net
-            root = etree.fromstring(flatten_nesting(text, max_depth)[0], parser=parser)
+            root = etree.fromstring(_utf8(flatten_nesting(text, max_depth)[0]), parser=parser)
             flattened = True
     except (etree.ParserError, etree.XMLSyntaxError, ValueError, AssertionError):
         return None, flattened
     return (root if root is not None and isinstance(root.tag, str) else None), flattened
+
+
+def parse_flattened(html: str, *, keep_comments: bool = True, html_elements: bool = True,
+                    max_depth: int = PARSER_MAX_DEPTH) -> tuple[Optional[etree._Element], bool]:
+    """``parse_html`` of the page flattened to ``max_depth`` (for a caller whose tree, parsed
+    without the estimate, turned out deeper), and whether anything was unwrapped."""
+    text = _XML_DECL.sub("", html or "")
+    flat, unwrapped = flatten_nesting(text, max_depth)
+    root, _ = parse_html(flat, keep_comments=keep_comments, html_elements=html_elements,
+                         max_depth=max_depth, estimate_depth=False)
+    return root, unwrapped > 0
 
 
 def parse_page(html: str) -> Any:
