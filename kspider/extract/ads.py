@@ -378,6 +378,13 @@ _PRICE_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"(?:总价|售价|价格|转让价|报价|出售价|一口价|价)\s*(?:为|是)?\s*[:：]?\s*(?:约)?\s*{_PRICE_NUM}\s*(万|亿)\s*元?(?!\s*元?\s*(?:/|每))"), "total"),
     (re.compile(rf"(?<![\d.]){_PRICE_NUM}\s*(万|亿)\s*元?\s*(?:出售|急售|转让|一口价|整体出售)"), "total"),
 ]
+# Characters each rule cannot match without, in _PRICE_RULES' order: each string names
+# alternatives, at least one of which the text must hold (the rule's literal words and units).
+_PRICE_NEEDS: list[tuple[str, ...]] = [
+    ("/每", "天日月年"), ("/", "天日月年"), ("租", "元块", "/每"), ("每", "元块"), ("每", "元块"),
+    ("亩",), ("亩",), ("/", "年月"), ("租", "年月", "万元"), ("元块",), ("价", "万亿"), ("万亿", "售让价"),
+]
+assert len(_PRICE_NEEDS) == len(_PRICE_RULES)
 _FEE_BEFORE = re.compile(r"(?:物业费|物业|管理费|电费|水费|服务费|押金|保证金|停车费?|税)[^,，;；\n]{0,6}$")
 _TIME_UNIT = {"天": "元/㎡/天", "日": "元/㎡/天", "月": "元/㎡/月", "年": "元/㎡/年"}
 
@@ -390,7 +397,10 @@ def _price(text: str) -> tuple[float | int | None, str | None]:
     # (a currency unit or a price word) are searched, in their order.
     text = "\n".join(line for line in text.split("\n") if _PRICE_HINT.search(line))
     found: list[tuple[int, int, float | int, str]] = []
-    for pattern, kind in _PRICE_RULES:
+    for (pattern, kind), needs in zip(_PRICE_RULES, _PRICE_NEEDS):
+        # A rule whose words are not in the text cannot match: not run (most rules start at every digit).
+        if not all(any(c in text for c in chars) for chars in needs):
+            continue
         for match in pattern.finditer(text):
             if _FEE_BEFORE.search(text[max(0, match.start() - 10) : match.start()]):
                 continue

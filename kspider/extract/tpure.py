@@ -109,12 +109,11 @@ class PostPage:
         return self.result.canonical
 
 
-def _info(sel: Selector) -> dict[str, Any]:
-    info = select(sel, "div.post div.info, div.info")
+def _info_fields(info: Any) -> dict[str, Any]:
+    """Author, date, category, views and comments of the post's div.info element (None: no such element)."""
     out: dict[str, Any] = {"author": None, "published_raw": None, "category": None, "views": None, "comments": None}
-    if not info:
+    if info is None:
         return out
-    info = info[0]
     out["author"] = _first_text(info, "span.user")
     date_node = select(info, "span.date, time.datetime, span.time")
     if date_node:
@@ -136,7 +135,10 @@ def page_kind(page: Union[str, Selector]) -> Optional[str]:
     """The kind of page by the class tpure writes on <body>: article, page, index, category, tag,
     author, date, search …; None when the body carries no known kind (older theme versions)."""
     sel = _sel(page)
-    body = select(sel, "body")
+    root = sel.root
+    # The parser puts <body> right under <html>: found there without walking the page.
+    body = [root.find("body")] if getattr(root, "tag", None) == "html" and root.find("body") is not None \
+        else select(sel, "body")
     if not body:
         return None
     for name in (body[0].get("class") or "").split():
@@ -156,13 +158,15 @@ def _split_title(raw_title: str) -> tuple[str, Optional[str]]:
     return raw_title[: last.start()].strip(), raw_title[last.end():].strip()
 
 
-def _site_name(sel: Selector) -> Optional[str]:
+def _site_name(sel: Selector, page_title: Optional[str] = None) -> Optional[str]:
+    """The site name the copyright notice gives, else the one in the page title (``page_title``:
+    the <title> text when the caller has it)."""
     notice = " ".join(_text(n) for n in select(sel, "div.copynotice"))
     found = SITE_NAME_IN_NOTICE.search(normalize_text(notice))
     if found:
         return found.group(1)
     # Fallback: the page <title> is "POST TITLE - SITE NAME" (or with _ or |).
-    return _split_title(_first_text(sel, "title") or "")[1]
+    return _split_title((page_title if page_title is not None else _first_text(sel, "title")) or "")[1]
 
 
 def _body_element(sel: Selector) -> Optional[Any]:
@@ -224,14 +228,17 @@ def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "A
     # Queries for the post's own parts run inside div.post: a fraction of the page to search.
     post_node = (select(sel, "div.post") or [sel.root])[0]
     title = _first_text(post_node, "h1") or _first_text(sel, "h1")
-    info = _info(post_node) if select(post_node, "div.info") else _info(sel)
+    # The first div.info of the post, else of the page ("div.post div.info, div.info" is "div.info").
+    info_nodes = select(post_node, "div.info") or select(sel, "div.info")
+    info = _info_fields(info_nodes[0] if info_nodes else None)
     breadcrumbs = _breadcrumbs(sel)
     published = parse_date(info["published_raw"], ref, tz) if info["published_raw"] else None
 
     body = _body_element(post_node) if select(post_node, "div.single") else _body_element(sel)
     raw_body_text = normalize_text(body.text_content()) if body is not None else ""
     all_blocks = body_blocks(body) if body is not None else []
-    head_title = _split_title(_first_text(sel, "title") or "")[0] or None
+    page_title = _first_text(sel, "title") or ""
+    head_title = _split_title(page_title)[0] or None
     kept = remove_boilerplate(all_blocks, extra_boilerplate, title=title or head_title)
     kept_ids = {id(b) for b in kept}
     dropped = [b for b in all_blocks if id(b) not in kept_ids]
@@ -255,7 +262,7 @@ def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "A
         date_precision=published.precision if published else None,
         views=info["views"],
         comments=info["comments"],
-        site_name=_site_name(sel),
+        site_name=_site_name(sel, page_title),
         related_urls=_abs_links(sel, "div.relate a, div.relatelist a, div.relatecon a", url),
         canonical=canonical,
     )

@@ -6,7 +6,7 @@ import logging
 import types
 import typing
 from dataclasses import fields
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
@@ -25,40 +25,57 @@ def _field_types(cls: type) -> tuple[tuple[str, Any], ...]:
     return tuple((f.name, hints.get(f.name, Any)) for f in fields(cls))
 
 
-def _accepts(annotation: Any, value: Any) -> bool:
-    """Whether a value fits a dataclass field annotation (Optional, list[...], dict, scalars)."""
+@functools.lru_cache(maxsize=None)
+def _checker(annotation: Any) -> Callable[[Any], bool]:
+    """A function telling whether a value fits the annotation, built once per annotation (every
+    item has the same few: reading them apart for each value cost more than the check)."""
     origin = typing.get_origin(annotation)
     if origin in (Union, types.UnionType):
-        return any(_accepts(arg, value) for arg in typing.get_args(annotation))
+        args = typing.get_args(annotation)
+        others = tuple(_checker(arg) for arg in args if arg is not type(None))
+        if len(others) == 1 and len(args) == 2:  # Optional[X]
+            (other,) = others
+            return lambda value: value is None or other(value)
+        alternatives = tuple(_checker(arg) for arg in args)
+        return lambda value: any(check(value) for check in alternatives)
     if annotation is type(None):
-        return value is None
+        return lambda value: value is None
     if origin is list:
         (inner,) = typing.get_args(annotation) or (Any,)
-        return isinstance(value, list) and all(_accepts(inner, v) for v in value)
+        if inner is Any:
+            return lambda value: isinstance(value, list)
+        check_inner = _checker(inner)
+        return lambda value: isinstance(value, list) and all(check_inner(v) for v in value)
     if origin is dict:
-        return isinstance(value, dict)
+        return lambda value: isinstance(value, dict)
     if annotation is Any:
-        return True
+        return lambda value: True
     if annotation is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return lambda value: isinstance(value, (int, float)) and not isinstance(value, bool)
     if annotation is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, annotation)
+        return lambda value: isinstance(value, int) and not isinstance(value, bool)
+    return lambda value: isinstance(value, annotation)
+
+
+@functools.lru_cache(maxsize=None)
+def _field_checks(cls: type) -> tuple[tuple[str, Callable[[Any], bool], Any], ...]:
+    """(name, value check, allowed values or None) of each field of an item class."""
+    return tuple((name, _checker(annotation), ENUMS.get(name)) for name, annotation in _field_types(cls))
 
 
 def validation_errors(item: Any) -> list[str]:
     """Names of the fields that make an item invalid ("field" or "field:type")."""
     cls = type(item)
     errors: list[str] = []
-    adapter = ItemAdapter(item)
-    for name, annotation in _field_types(cls):
-        value = adapter.get(name)
-        if not _accepts(annotation, value):
+    # Items are dataclasses (kspider.items): their fields are attributes, read as ItemAdapter would.
+    for name, check, allowed in _field_checks(cls):
+        value = getattr(item, name, None)
+        if not check(value):
             errors.append(name)
-        elif name in ENUMS and value is not None and value not in ENUMS[name]:
+        elif allowed is not None and value is not None and value not in allowed:
             errors.append(name)
     for name in REQUIRED_FIELDS.get(cls, ()):
-        value = adapter.get(name)
+        value = getattr(item, name, None)
         if value is None or value == "" or value == []:
             if name not in errors:
                 errors.append(name)
