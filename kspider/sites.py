@@ -117,6 +117,9 @@ SITES: tuple[Site, ...] = (
             "breadcrumb": ("div.place a",),
             "listing_links": ("div.listbox a.title",),
             "page_links": ("ul.pagelist a",),
+            # An article's own page bar: DedeCMS ({dede:pagebreak/}), and PHPCMS ([page]) in case
+            # the site runs that engine; the later pages are fetched and joined (newsportal spider).
+            "article_pages": ("div.dede_pages a", "div#pages a"),
             # Only the channels on the crawler's subject (蘇州新聞); the portal's other channels
             # (national news, health, education …) are not followed.
             "channel_links": ("div.nav a[href*='/html/szxw/']",),

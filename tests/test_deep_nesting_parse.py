@@ -18,7 +18,7 @@ JSSUXUN_ALT = ROOT / "fixtures" / "jssuxun-alt" / "www.jssuxun.example"
 LISTING_URL = "http://www.jssuxun.example/index.php?m=content&c=index&a=lists&catid=12"
 SHOW = "http://www.jssuxun.example/index.php?m=content&c=index&a=show&catid=12&id="
 # The four headlines of the main list (ul.list), read by hand from list-12-1.html.
-MAIN_LIST = [SHOW + "3601", SHOW + "3597", SHOW + "3594", SHOW + "3590"]
+MAIN_LIST = [SHOW + "3605", SHOW + "3601", SHOW + "3597", SHOW + "3594"]
 NEXT_PAGE = LISTING_URL + "&page=2"
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from kspider.extract import newsportal
 from kspider.extract.dates import http_date
+from kspider.extract.ids import canonical_url
 from kspider.extract.pagekind import ARTICLE, LISTING, classify_page
 from kspider.sites import site_for_host
 from tests.support.expected import assert_fields
@@ -30,8 +31,9 @@ LISTING_URL = "http://www.jssuxun.example/index.php?m=content&c=index&a=lists&ca
 FIELDS = ("canonical_url", "site", "site_name", "title", "published_raw", "published_at", "date_precision", "category",
           "author", "editor", "source_name", "source_url", "views", "lang", "content_text", "content_text_hans", "images")
 # Furniture of these pages: the h1's meta line, the 責任編輯 line, PHPCMS boxes, sidebar and footer.
-FURNITURE = ("來源：", "評論：", "點擊：", "責任編輯", "相關閱讀", "相關熱詞", "上一篇", "下一篇", "排行", "Powered", "PHPCMS",
-             "ICP", "版權所有", "關注民生")
+FURNITURE = ("來源：", "評論：", "點擊：", "責任編輯", "相關閱讀", "相關熱詞", "上一篇", "下一篇", "上一頁", "下一頁", "排行",
+             "Powered", "PHPCMS", "ICP", "版權所有", "關注民生")
+SPLIT = "http://www.jssuxun.example/index.php?m=content&c=index&a=show&catid=12&id=3605"  # three pages
 
 
 def test_no_layout_hint_matches_these_pages():
@@ -85,12 +87,13 @@ def test_crawl_accepts_the_unknown_start_url_and_stores_every_article(crawl):
     assert "is not a page of spider" not in crawl["log"]
     assert "route/bad_start_url" not in crawl["stats"]
     assert set(crawl["items"]) == set(ARTICLES)
-    assert crawl["count"] == len(ARTICLES) == 6
+    assert crawl["count"] == len(ARTICLES) == 7
     assert crawl["attempts"] == ""
-    # robots.txt, the listing and its page 2, six articles: nothing else fetched (no other channel, no home).
-    assert crawl["stats"]["replay/hit"] == 9
+    # robots.txt, the listing and its page 2, seven articles and the two later pages of the split one:
+    # nothing else fetched (no other channel, no home).
+    assert crawl["stats"]["replay/hit"] == 12
     assert "replay/miss" not in crawl["stats"]
-    assert crawl["stats"]["page_kind/article"] == 6 and crawl["stats"]["page_kind/listing"] == 2
+    assert crawl["stats"]["page_kind/article"] == 7 and crawl["stats"]["page_kind/listing"] == 2
 
 
 def test_crawl_items_match_expected(crawl):
@@ -107,7 +110,7 @@ def test_crawl_items_match_expected(crawl):
 def test_crawl_counts_and_logs_every_fallback(crawl):
     stats = crawl["stats"]
     for field in ("title", "published_at", "content_text", "source_name"):
-        assert stats[f"extract/fallback/{field}"] == 6, field
+        assert stats[f"extract/fallback/{field}"] == 7, field
     assert stats["extract/fallback/listing_links"] == 2
     some = next(iter(ARTICLES))
     assert f"layout fallback: content_text of {some} read by the generic extractor" in crawl["log"]
@@ -120,3 +123,67 @@ def test_crawl_from_the_home_page_follows_only_the_filtered_channel(tmp_path):
     assert set(got["items"]) == set(ARTICLES)
     assert "replay/miss" not in got["stats"]
     assert "catid=9" not in got["log"]
+
+
+# --------------------------------------------------------------------------- an article split over pages
+
+def test_split_article_page_bar_read_from_the_hint():
+    from kspider.extract.multipage import next_article_page
+
+    hint = SITE.layout["article_pages"]
+    seen: list[str] = []
+    order = []
+    url = SPLIT
+    while url:
+        order.append(url)
+        page = fixture_response(SET, url).selector
+        seen.append(canonical_url(url))
+        url = next_article_page(page, order[-1], hint, seen)
+    assert order == ARTICLES[SPLIT]["pages"] == [SPLIT, SPLIT + "&page=2", SPLIT + "&page=3"]
+    # one-page articles: the bar is there but empty
+    one = "http://www.jssuxun.example/index.php?m=content&c=index&a=show&catid=12&id=3601"
+    assert next_article_page(fixture_response(SET, one).selector, one, hint, []) is None
+
+
+def test_split_article_without_the_hint_is_page_one_flagged():
+    response = fixture_response(SET, SPLIT)
+    got = newsportal.parse_article(response.selector, SPLIT, http_date(response.headers["Date"]), SITE.tz,
+                                   {k: v for k, v in SITE.layout.items() if k != "article_pages"}, SITE.boilerplate)
+    assert "multi_page" in got.quality_flags
+    assert got.content_text == "\n".join(ARTICLES[SPLIT]["content_text"].split("\n")[:4])
+    assert got.editor is None  # the 責任編輯 line is on page 3
+
+
+def test_crawl_joins_the_split_article(crawl):
+    item = crawl["items"][SPLIT]
+    want = ARTICLES[SPLIT]
+    assert item["content_text"] == want["content_text"]
+    assert item["editor"] == "沈佳" and item["source_name"] == "太倉日報"
+    assert item["published_at"] == "2021-06-17T15:30:08+08:00"
+    assert "multi_page" not in item["quality_flags"]
+    assert crawl["stats"]["article/pages_joined"] == 1
+    assert "article/pages_missing" not in crawl["stats"]
+    # the later pages are no articles of their own, and page 1 giving none is no drift
+    assert SPLIT + "&page=2" not in crawl["items"] and SPLIT + "&page=3" not in crawl["items"]
+    assert crawl["stats"]["template/post_pages_skipped/article_continues"] == 2
+    assert "template/post_pages_without_article" not in crawl["stats"]
+
+
+def test_split_article_with_a_lost_page_is_stored_flagged(tmp_path):
+    """Page 3 gone (404): the article is stored with pages 1 and 2, flagged multi_page, counted, logged."""
+    import shutil
+
+    lost = tmp_path / "set"
+    shutil.copytree(SET, lost)
+    manifest = lost / "manifest.jsonl"
+    lines = [line for line in manifest.read_text(encoding="utf-8").splitlines() if "id=3605&page=3" not in line]
+    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    got = replay_crawl("jssuxun", lost, tmp_path, ["-a", f"urls={LISTING_URL}"])
+    item = got["items"][SPLIT]
+    assert item["content_text"] == "\n".join(ARTICLES[SPLIT]["content_text"].split("\n")[:7])
+    assert "multi_page" in item["quality_flags"]
+    assert item["editor"] is None
+    assert got["stats"]["article/pages_missing"] == 1
+    assert "article/pages_joined" not in got["stats"]
+    assert f"article {SPLIT}: page 3 ({SPLIT}&page=3) not fetched; stored with its first 2 page(s)" in got["log"]
+    assert got["count"] == 7

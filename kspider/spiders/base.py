@@ -214,10 +214,18 @@ class KSpider(scrapy.Spider):
                            "found none)", name, response.url)
 
     def make_article(self, response: Response, fields: dict[str, Any], canonical: Optional[str] = None) -> Article:
-        """An Article from parsed fields plus the identity fields every article has."""
-        site = self.site_for(response.url)
-        url = response.url
-        canon = canonical_url(response.urljoin(canonical)) if canonical else canonical_url(url)
+        """An Article from one page's parsed fields plus the identity fields every article has."""
+        fields = dict(fields, quality_flags=with_page_flags(fields.get("quality_flags"), response))
+        # resolved against the page (its <base href> included)
+        return self.article_at(response.url, fields, response.urljoin(canonical) if canonical else None)
+
+    def article_at(self, url: str, fields: dict[str, Any], canonical: Optional[str] = None) -> Article:
+        """An Article for the page at ``url`` (the first page of a split article) from parsed fields
+        (their ``quality_flags`` already holding the download layer's page flags)."""
+        from urllib.parse import urljoin
+
+        site = self.site_for(url)
+        canon = canonical_url(urljoin(url, canonical)) if canonical else canonical_url(url)
         # Only trust a canonical link that stays on a host of this template.
         if self.site_for(canon) is None:
             canon = canonical_url(url)
@@ -231,7 +239,7 @@ class KSpider(scrapy.Spider):
             "crawled_at": utc_now_iso(),
         }
         values.update({k: v for k, v in fields.items() if v is not None or k not in values})
-        values["quality_flags"] = with_page_flags(values.get("quality_flags"), response)
+        values["quality_flags"] = list(values.get("quality_flags") or [])
         return Article(**values)
 
     def make_ad(self, response: Response, ad_fields: dict[str, Any], kind: str,

@@ -17,6 +17,13 @@ channels are followed only when the registry's channel filter admits them.
 Previous/next links on article pages are not followed: listings already reach
 every article, and following them would walk the whole archive.
 
+Articles split over pages: where the site's layout hints name the article's
+page bar (``article_pages``), the later pages are fetched one after another
+and one article is stored, its body joined from all pages (stat
+``article/pages_joined``); a later page that fails leaves the article stored
+with the pages read, flagged ``multi_page`` (stat ``article/pages_missing``).
+Without the hint a page bar only flags the article ``multi_page``.
+
 Articles: kspider.extract.newsportal (hints first, the generic extractor for
 what they miss; fallbacks are counted as ``extract/fallback/<field>`` and
 logged). Topic filter: on a site with ``topic_keywords``, an article scoring
@@ -31,15 +38,19 @@ from scrapy.http import Response
 
 from kspider.extract import newsportal
 from kspider.extract.ids import canonical_url
+from kspider.extract.multipage import MAX_ARTICLE_PAGES, append_page, next_article_page
 from kspider.extract.pagekind import ARTICLE, LISTING, classify_page
 from kspider.extract.phones import extract_phones
 from kspider.extract.topic import on_topic, topic_hits
 from kspider.sites import Site
-from kspider.spiders.base import KSpider
+from kspider.spiders.base import KSpider, with_page_flags
 
 # Listing pages followed along one pagination chain, unless -a full=1.
 DEFAULT_MAX_LIST_PAGES = 20
 _PRIOR_OF_ROUTE = {"parse_article": ARTICLE, "parse_listing": LISTING}
+# Request meta of an article's later page: what the pages before it gave (JSON types only,
+# so requests stay serializable for JOBDIR).
+ARTICLE_PARTS = "article_parts"
 
 
 class NewsPortalSpider(KSpider):
@@ -118,29 +129,84 @@ class NewsPortalSpider(KSpider):
         yield from self.follow_new(response, listing.channel_urls, LISTING)
 
     # --- articles ------------------------------------------------------------
-    def parse_article(self, response: Response) -> Iterator[Any]:
-        site = self._site(response)
-        result = newsportal.parse_article(
+    def _read_article(self, response: Response, site: Optional[Site]) -> Any:
+        return newsportal.parse_article(
             response.selector, response.url, self.ref_date(response),
             tz=site.tz if site else "Asia/Shanghai",
             layout=site.layout if site else None,
             extra_boilerplate=site.boilerplate if site else (),
         )
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        site = self._site(response)
+        result = self._read_article(response, site)
         self.report_fallbacks(response, result)
-        fields = result.item_fields()
+        parts = {"url": response.url, "canonical": result.canonical, "fields": result.item_fields(),
+                 "flags": with_page_flags(None, response), "seen": [canonical_url(response.url)]}
+        yield from self._next_part_or_article(response, site, parts)
+
+    def parse_article_part(self, response: Response) -> Iterator[Any]:
+        """A later page of a split article: its body joins the pages before it."""
+        site = self._site(response)
+        parts = response.meta[ARTICLE_PARTS]
+        append_page(parts["fields"], self._read_article(response, site))
+        parts["flags"] = with_page_flags(parts["flags"], response)
+        parts["seen"].append(canonical_url(response.url))
+        yield from self._next_part_or_article(response, site, parts)
+
+    def article_part_failed(self, failure: Any) -> Iterator[Any]:
+        """A later page could not be fetched: the article is stored with the pages read, flagged."""
+        self.on_error(failure)
+        parts = failure.request.meta[ARTICLE_PARTS]
+        self.crawler.stats.inc_value("article/pages_missing")
+        self.logger.warning("article %s: page %d (%s) not fetched; stored with its first %d page(s), flagged "
+                            "multi_page", parts["url"], len(parts["seen"]) + 1, failure.request.url, len(parts["seen"]))
+        yield from self._article(parts, complete=False)
+
+    def _next_part_or_article(self, response: Response, site: Optional[Site], parts: dict[str, Any]) -> Iterator[Any]:
+        hint = tuple((site.layout if site else {}).get("article_pages", ()))
+        following = next_article_page(response.selector, response.url, hint, parts["seen"]) if hint else None
+        if following and len(parts["seen"]) >= MAX_ARTICLE_PAGES:
+            self.crawler.stats.inc_value("article/page_limit")
+            self.logger.warning("article %s: more than %d pages; stored with the first %d", parts["url"],
+                                MAX_ARTICLE_PAGES, MAX_ARTICLE_PAGES)
+            following = None
+        if following:
+            # The article is yielded from its last page; this page gave none on purpose.
+            response.meta["no_item_reason"] = "article_continues"
+            yield response.follow(following, callback=self.parse_article_part, errback=self.article_part_failed,
+                                  meta={"page_kind": "post", ARTICLE_PARTS: parts})
+            return
+        yield from self._article(parts, complete=True, response=response)
+
+    def _article(self, parts: dict[str, Any], complete: bool, response: Optional[Response] = None) -> Iterator[Any]:
+        fields = parts["fields"]
+        url = parts["url"]
+        site = self.site_for(url)
+        pages = len(parts["seen"])
+        flags = list(dict.fromkeys(list(fields.get("quality_flags") or []) + parts["flags"]))
+        if pages > 1:
+            if complete:
+                flags = [f for f in flags if f != "multi_page"]
+                self.crawler.stats.inc_value("article/pages_joined")
+                self.logger.debug("article %s: %d pages joined", url, pages)
+            elif "multi_page" not in flags:
+                flags.append("multi_page")
+        fields["quality_flags"] = flags
         if not fields["content_text"]:
             self.crawler.stats.inc_value("article/no_body")
-            self.logger.warning("article %s: no body text found (markup changed?)", response.url)
+            self.logger.warning("article %s: no body text found (markup changed?)", url)
         fields["phones"] = extract_phones(fields["content_text"])
         if site is not None and site.topic_keywords:
             hits = topic_hits(fields.get("title"), fields["content_text"], site.topic_keywords)
             score = round(sum(hits.values()), 3)
             if not on_topic(score, site.topic_keywords, site.topic_min_score):
                 self.crawler.stats.inc_value("topic/dropped")
-                response.meta["no_item_reason"] = "off_topic"  # dropped on purpose: not template drift
-                self.logger.info("off-topic, not stored: %s (score %s < %s, hits %s) %r", response.url, score,
+                if response is not None:
+                    response.meta["no_item_reason"] = "off_topic"  # dropped on purpose: not template drift
+                self.logger.info("off-topic, not stored: %s (score %s < %s, hits %s) %r", url, score,
                                  site.topic_min_score, hits, fields.get("title"))
                 return
             self.crawler.stats.inc_value("topic/kept")
             fields["topic_score"] = score
-        yield self.make_article(response, fields, canonical=result.canonical)
+        yield self.article_at(url, fields, canonical=parts["canonical"])
