@@ -12,12 +12,17 @@ dedupe paths are exercised. Lookups are ``Store.near_duplicates(text)`` on
 edited copies of stored articles.
 
 The reference, measured in the same process right after the store: plain
-SQLite (same file settings: WAL, synchronous=NORMAL) taking the same rows in
-transactions of one store batch: one row per article (its stored JSON
-document) and its index rows (content hash, URL, its LSH band keys) in one
-indexed key table. Its rows are built before its clock starts, so the ratio
-is the store's whole cost (documents, MinHash, reads, decisions, writes)
-against SQLite's cost of the inserts alone.
+SQLite (the embedded store's file settings, ``FILE_SETTINGS``: WAL,
+synchronous=NORMAL, page cache, checkpoint interval) taking the same rows in
+transactions of one store batch: one row per article (its document as the
+store writes a new article) and exactly the index rows the store writes for
+it (one per value of each indexed field: content hash, site, group, last
+seen, the LSH band keys; the `_id` is the documents' primary key in both) in
+one indexed key table. Its rows are built before its clock starts, so the
+ratio is the store's whole cost (documents, MinHash, reads, decisions,
+writes) against SQLite's cost of the inserts alone. Both are timed in wall
+time (the ratio) and in CPU time of the process (``ms CPU/article``); the
+load average is printed, since other work on the machine slows both.
 
 jongodb runs from node_modules (`npm ci`); its own peak RSS is reported as
 ``server_peak_rss_mb``. jongodb is a wire test server: it answers
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import socket
@@ -112,42 +118,44 @@ def peak_rss_mb(pid: Optional[int] = None) -> float:
     return float("nan")
 
 
-def sqlite_reference(items: Iterable[Any], tmp: str, batch: int) -> float:
-    """Seconds plain SQLite takes to insert the same articles and index rows (see the module doc).
-
-    Each batch's rows are built before the clock starts for that batch; only the inserts are timed."""
+def sqlite_reference(items: Iterable[Any], tmp: str, batch: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) plain SQLite takes to insert the same articles and index rows
+    (see the module doc). Each batch's rows are built before the clocks start; only the inserts are timed."""
     import json
     import sqlite3
 
     from kspider.store import neardup
-    from kspider.store.documents import item_to_doc
+    from kspider.store.documents import ARTICLES, INDEXES, item_to_doc
+    from kspider.store.embedded import FILE_SETTINGS
+    from kspider.store.embedded_ops import field_values
 
+    fields = list(dict.fromkeys(f for keys in INDEXES[ARTICLES] for f, _ in keys))
     conn = sqlite3.connect(f"{tmp}/reference.sqlite3", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    for setting in FILE_SETTINGS:
+        conn.execute(f"PRAGMA {setting}")
     conn.execute("CREATE TABLE docs (id TEXT PRIMARY KEY, doc TEXT NOT NULL)")
-    conn.execute("CREATE TABLE keys (kind TEXT NOT NULL, value TEXT NOT NULL, id TEXT NOT NULL)")
+    conn.execute("CREATE TABLE keys (kind TEXT NOT NULL, value NOT NULL, id TEXT NOT NULL)")
     conn.execute("CREATE INDEX keys_lookup ON keys (kind, value)")
-    elapsed = 0.0
+    wall = cpu = 0.0
     for chunk in batches(items, batch):
         docs, keys = [], []
         for item in chunk:
             _, doc = item_to_doc(item)
             sig = neardup.signature(doc["content_text"])
-            lsh = neardup.band_keys(sig)
-            doc.update({"lsh": lsh, "minhash": neardup.encode_signature(sig), "dup_group": doc["_id"], "version": 1,
+            doc.update({"lsh": neardup.band_keys(sig), "minhash": neardup.encode_signature(sig), "dup_group": doc["_id"],
+                        "version": 1, "alt_urls": [], "alt_ids": [], "past_hashes": [],
                         "first_seen": doc["crawled_at"], "last_seen": doc["crawled_at"]})
             docs.append((doc["_id"], json.dumps(doc, ensure_ascii=False, separators=(",", ":"))))
-            keys.extend((kind, value, doc["_id"]) for kind, value in
-                        [("content_hash", doc["content_hash"]), ("url", doc["url"]), *(("lsh", k) for k in lsh)])
-        start = time.perf_counter()
+            keys.extend((f, v, doc["_id"]) for f in fields for v in field_values(doc, f))
+        start, start_cpu = time.perf_counter(), time.process_time()
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany("INSERT OR REPLACE INTO docs (id, doc) VALUES (?, ?)", docs)
         conn.executemany("INSERT INTO keys (kind, value, id) VALUES (?, ?, ?)", keys)
         conn.execute("COMMIT")
-        elapsed += time.perf_counter() - start
+        wall += time.perf_counter() - start
+        cpu += time.process_time() - start_cpu
     conn.close()
-    return elapsed
+    return wall, cpu
 
 
 def worker(backend: str, size: int, lookups: int) -> dict[str, Any]:
@@ -165,7 +173,8 @@ def worker(backend: str, size: int, lookups: int) -> dict[str, Any]:
             rng = random.Random(11)
             sample: list[str] = []  # texts to look up afterwards (reservoir sample)
             written = 0
-            insert_s = 0.0
+            insert_s = insert_cpu = 0.0
+            load_before = os.getloadavg()[0]
             for chunk in batches(iter_synthetic_articles(size), batch):
                 for item in chunk:
                     written += 1
@@ -173,9 +182,10 @@ def worker(backend: str, size: int, lookups: int) -> dict[str, Any]:
                         sample.append(item.content_text)
                     elif rng.random() < lookups / written:
                         sample[rng.randrange(lookups)] = item.content_text
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 ok = store.write_items(chunk)
                 insert_s += time.perf_counter() - start
+                insert_cpu += time.process_time() - start_cpu
                 if not ok:
                     # jongodb answers the band-key query by scanning: at ~10k articles
                     # one query outlasts the socket timeout.
@@ -190,12 +200,17 @@ def worker(backend: str, size: int, lookups: int) -> dict[str, Any]:
             store.close()
             # The store's peak, before the reference's own work.
             store_peak = round(peak_rss_mb(), 1)
-            reference = sqlite_reference(iter_synthetic_articles(size), tmp, batch) if backend == "embedded" else None
+            load_store = os.getloadavg()[0]
+            reference, reference_cpu = (sqlite_reference(iter_synthetic_articles(size), tmp, batch)
+                                        if backend == "embedded" else (None, None))
             result = {
                 "backend": backend, "articles_in": size, "stored": counts["articles"],
                 "reference_per_s": round(size / reference, 1) if reference else None,
+                "reference_cpu_ms": round(1000 * reference_cpu / size, 3) if reference else None,
                 "ratio": round(reference / insert_s, 3) if reference else None,
-                "inserts_per_s": round(size / insert_s, 1), "near_dups": store.counters.get("near_dups", 0),
+                "inserts_per_s": round(size / insert_s, 1), "cpu_ms": round(1000 * insert_cpu / size, 3),
+                "load": [round(load_before, 2), round(load_store, 2), round(os.getloadavg()[0], 2)],
+                "near_dups": store.counters.get("near_dups", 0),
                 "alt_urls": store.counters.get("alt_urls", 0),
                 "lookups_per_s": round(len(queries) / lookup_s, 1), "lookup_hit_rate": round(hits / max(len(queries), 1), 3),
                 "peak_rss_mb": store_peak,
@@ -308,9 +323,11 @@ def main() -> int:
                 print(f"{r['backend']:8} {r['articles_in']:>7} articles: {r['error']}", flush=True)
                 continue
             server = f", jongodb server peak RSS {r['server_peak_rss_mb']} MB" if "server_peak_rss_mb" in r else ""
-            ref = (f" | plain SQLite {r['reference_per_s']:>8}/s, store/SQLite {r['ratio']:.2f}x"
-                   if r.get("ratio") else "")
-            print(f"{r['backend']:8} {r['articles_in']:>7} articles: {r['inserts_per_s']:>8} inserts/s{ref}, "
+            ref = (f" | plain SQLite {r['reference_per_s']:>8}/s ({r['reference_cpu_ms']} ms CPU/article), "
+                   f"store/SQLite {r['ratio']:.2f}x" if r.get("ratio") else "")
+            print(f"{r['backend']:8} {r['articles_in']:>7} articles: {r['inserts_per_s']:>8} inserts/s "
+                  f"({r['cpu_ms']} ms CPU/article){ref}, load average {'/'.join(map(str, r['load']))} "
+                  "(start/after the store/after the reference), "
                   f"{r['lookups_per_s']:>8} near-dup lookups/s (hit rate {r['lookup_hit_rate']}), stored {r['stored']}, "
                   f"near-dups {r['near_dups']}, alt URLs {r['alt_urls']}, peak RSS {r['peak_rss_mb']} MB{server}", flush=True)
     return 0

@@ -12,7 +12,7 @@ make every single-document operation atomic between processes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional, Protocol, Sequence, runtime_checkable
+from typing import Any, ContextManager, Iterator, Optional, Protocol, Sequence, runtime_checkable
 
 
 class Unavailable(Exception):
@@ -66,6 +66,10 @@ class Backend(Protocol):
 
     def supports_minmax(self) -> bool:
         """Whether ``$min``/``$max`` update operators are applied (probed once)."""
+
+    def write_scope(self) -> ContextManager[None]:
+        """Groups the writes of one batch: a backend that can make them one transaction does
+        (each call inside stays all or nothing on its own); others write them as they come."""
 
     def create_index(self, collection: str, keys: IndexKeys) -> None: ...
 

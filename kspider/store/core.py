@@ -213,7 +213,8 @@ class Store:
 
     def _commit(self, batch: Batch) -> list[Prepared]:
         """The write phase; the items that lost a race. Counts the others' outcomes."""
-        lost = Committer(self.backend, self.minmax is not False, self.config.threshold).commit(batch)
+        with self.backend.write_scope():
+            lost = Committer(self.backend, self.minmax is not False, self.config.threshold).commit(batch)
         lost_ids = {id(p) for p in lost}
         for item, counts in batch.item_counts.items():
             if item < 0 or id(batch.items[item]) not in lost_ids:

@@ -8,7 +8,8 @@ and updates of any shape mean what they mean in MongoDB.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any, Optional
 
 from montydb.engine.field_walker import FieldWalker
 from montydb.engine.queries import QueryFilter
@@ -23,6 +24,12 @@ _FAST_CONDITIONS = {"$exists", "$lt", "$gt", "$in", "$eq"}
 
 def field_values(doc: Mapping[str, Any], path: str) -> list[Any]:
     """Scalar values at a dotted path; arrays contribute each element (multikey)."""
+    if "." not in path:  # a top-level field (every index the store defines)
+        if path not in doc:
+            return []
+        value = doc[path]
+        items = value if isinstance(value, list) else (value,)
+        return [int(v) if isinstance(v, bool) else v for v in items if isinstance(v, (str, int, float))]
     values: list[Any] = [doc]
     for part in path.split("."):
         nxt: list[Any] = []
@@ -120,12 +127,20 @@ def _minmax_is_simple(doc: Mapping[str, Any], update: Mapping[str, Any]) -> bool
     return True
 
 
+def _is_simple(update: Mapping[str, Any]) -> bool:
+    """Whether the update uses only the operators applied here, on top-level fields."""
+    for operator, fields in update.items():
+        if operator not in _FAST_OPERATORS or not isinstance(fields, dict):
+            return False
+        for key in fields:
+            if "." in key or key[:1] == "$":
+                return False
+    return True
+
+
 def apply_update(doc: dict[str, Any], update: Mapping[str, Any], inserting: bool) -> bool:
     """Apply an update document in place; True if the document changed."""
-    simple = set(update) <= _FAST_OPERATORS and all(
-        isinstance(ops, dict) and all("." not in k and not k.startswith("$") for k in ops) for ops in update.values()
-    ) and _minmax_is_simple(doc, update)
-    if not simple:
+    if not (_is_simple(update) and _minmax_is_simple(doc, update)):
         walker = FieldWalker(doc)
         try:
             changed = bool(Updator(dict(update))(walker, do_insert=inserting))

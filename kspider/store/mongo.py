@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from contextlib import contextmanager
-from typing import Any, Iterator, Optional, Sequence
+from contextlib import contextmanager, nullcontext
+from typing import Any, ContextManager, Iterator, Optional, Sequence
 
 import pymongo
 from pymongo import InsertOne, UpdateOne
@@ -94,6 +94,10 @@ class MongoBackend:
     def ping(self) -> None:
         with _translated():
             self.client.admin.command("ping")
+
+    def write_scope(self) -> ContextManager[None]:
+        """MongoDB writes each call as it comes (the store's protocol needs no transaction)."""
+        return nullcontext()
 
     def supports_minmax(self) -> bool:
         if self._minmax is None:

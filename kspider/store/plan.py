@@ -53,14 +53,15 @@ def settle_group(mine: Mapping[str, Any], sig: np.ndarray, concurrent: Iterable[
 
 
 def sign(prepared: Iterable[Prepared], threshold: float) -> None:
-    """MinHash signatures and LSH keys of the articles (once per item, however often it is retried)."""
-    for p in prepared:
-        if p.collection == ARTICLES and not p.hashed:
-            p.hashed = True
-            sig = neardup.signature(p.doc.get("content_text_hans") or p.doc.get("content_text"))
-            if sig is not None:
-                p.signature = sig
-                p.keys = neardup.band_keys(sig, threshold)
+    """MinHash signatures and LSH keys of the articles, all signed at once (once per item, however
+    often it is retried)."""
+    unsigned = [p for p in prepared if p.collection == ARTICLES and not p.hashed]
+    sigs = neardup.signatures([p.doc.get("content_text_hans") or p.doc.get("content_text") for p in unsigned])
+    for p, sig in zip(unsigned, sigs):
+        p.hashed = True
+        if sig is not None:
+            p.signature = sig
+            p.keys = neardup.band_keys(sig, threshold)
 
 
 class Planner:
