@@ -47,6 +47,13 @@ REF = datetime(2026, 2, 19, 8, 0, 0, tzinfo=timezone.utc)  # "Thu, 19 Feb 2026 0
         ("2月20日", "2025-02-20T00:00:00+08:00", "day", "2月20日"),  # tomorrow's date is last year's
         # English absolute
         ("15 July 2025", "2025-07-15T00:00:00+08:00", "day", "15 July 2025"),
+        # … read without dateparser, inside a Chinese meta line too
+        ("AI新闻资讯 · 1 分钟阅读 · Apr 22, 2025", "2025-04-22T00:00:00+08:00", "day", "Apr 22, 2025"),
+        ("Posted on September 3rd, 2024 at 10:05 pm", "2024-09-03T22:05:00+08:00", "minute",
+         "September 3rd, 2024 at 10:05 pm"),
+        ("Sept. 3, 2024", "2024-09-03T00:00:00+08:00", "day", "Sept. 3, 2024"),
+        ("3 Sep 2024 14:05:33", "2024-09-03T14:05:33+08:00", "second", "3 Sep 2024 14:05:33"),
+        ("Dec 12, 2024 12:30 AM", "2024-12-12T00:30:00+08:00", "minute", "Dec 12, 2024 12:30 AM"),
         # nothing
         ("昆山产业新闻", None, None, "昆山产业新闻"),
         ("2025-13-45", None, None, "2025-13-45"),

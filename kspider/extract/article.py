@@ -94,6 +94,7 @@ _NEGATIVE_ATTR = re.compile(
     r"newsletter|disclaimer|mianze|statement|shengming|editor|zrbj|weixin|wechat|qr|wx|intro|summary|abstract|digest|zhaiyao)(?:$|[\s_\d-])",
     re.I,
 )
+_COMMENT_WORD = re.compile(r"comment|cmt|pinglun|repl|gentie|discuss", re.I)  # cheap test first
 _COMMENT_TOKEN = re.compile(r"(?:^|[-_])(?:comments?|cmt|pinglun|reply|replies|gentie|discuss)(?:$|[-_])", re.I)
 # tokens that only say a page has comments somewhere (a feature switch, a counter, a button)
 _COMMENT_NOT = re.compile(r"feature|tab|count|num|btn|button|icon|link|enable|open|total|switch", re.I)
@@ -104,7 +105,8 @@ class _CommentAttr:
 
     @staticmethod
     def search(words: str) -> bool:
-        return any(_COMMENT_TOKEN.search(t) and not _COMMENT_NOT.search(t) for t in words.split())
+        return bool(_COMMENT_WORD.search(words)) and any(
+            _COMMENT_TOKEN.search(t) and not _COMMENT_NOT.search(t) for t in words.split())
 
 
 _COMMENT_ATTR = _CommentAttr()
@@ -240,7 +242,17 @@ class _Page:
     parent: list[int]  # pre-order index of each element's parent (-1 for the root)
     blocks: list[_TextBlock]
     depth: int  # levels of elements
-    words: list[str]  # class and id of each element ("" when it has neither)
+    # class and id of each element ("" when it has neither; None: an inline element, read on demand)
+    words: list[Optional[str]]
+    attributed: list[int]  # pre-order indexes of the elements (not inline) with a class or id
+
+    def word(self, i: int) -> str:
+        w = self.words[i]
+        if w is None:
+            el = self.elements[i]
+            cls, cid = el.get("class"), el.get("id")
+            w = self.words[i] = f"{cls or ''} {cid or ''}".strip() if cls or cid else ""
+        return w
 
 
 def _nonspace(text: str) -> int:
@@ -254,6 +266,9 @@ def _is_hidden(el: etree._Element) -> bool:
     return el.get("hidden") is not None
 
 
+# phrasing elements: their class and id are read only where a rule looks at them
+_INLINE_TAGS = frozenset("a span i em b strong img font small big u s sup sub label abbr cite code tt "
+                         "input wbr ins del mark q kbd var time".split())
 # elements that may be hidden, found by lxml (the exact test is _is_hidden)
 _MAYBE_HIDDEN = etree.XPath("//*[@hidden or contains(@style, 'none')]")
 _ROW_BREAK_NAMES = sorted(BLOCK_TAGS - {"td", "th"}) + ["br", "img"]
@@ -292,7 +307,8 @@ def _walk(root: etree._Element, comments: bool = False) -> _Page:
     (start/end events, no recursion); text-free subtrees are listed by lxml and skipped.
     ``comments``: the tree holds comments or processing instructions (only their tails are text)."""
     elements: list[etree._Element] = [root]
-    words: list[str] = [""]  # class and id
+    words: list[Optional[str]] = [""]  # class and id
+    attributed: list[int] = []
     parent: list[int] = [-1]
     blocks: list[_TextBlock] = []
     pieces: list[str] = []  # text of the open block
@@ -304,7 +320,7 @@ def _walk(root: etree._Element, comments: bool = False) -> _Page:
     open_kind: list[int] = [1]
     link_depth = 0
     max_depth = 1
-    block_tags, skip_tags = BLOCK_TAGS, SKIP_TAGS
+    block_tags, skip_tags, inline_tags = BLOCK_TAGS, SKIP_TAGS, _INLINE_TAGS
     hidden = {el for el in _MAYBE_HIDDEN(root) if _is_hidden(el)}
     append_el, append_parent, append_word = elements.append, parent.append, words.append
     append_piece, append_linked = pieces.append, linked.append
@@ -342,9 +358,16 @@ def _walk(root: etree._Element, comments: bool = False) -> _Page:
             el_idx = open_idx[-1]
             append_el(el)
             append_parent(el_idx)
-            cls = el.get("class")
-            cid = el.get("id")
-            append_word(f"{cls or ''} {cid or ''}".strip() if cls or cid else "")
+            if tag in inline_tags:  # class and id read on demand: few uses look at inline elements
+                append_word(None)
+            else:
+                cls = el.get("class")
+                cid = el.get("id")
+                if cls or cid:
+                    append_word(f"{cls or ''} {cid or ''}".strip())
+                    attributed.append(idx)
+                else:
+                    append_word("")
             if tag in skip_tags or tag == "br" or tag == "hr" or (hidden and el in hidden):
                 if (tag == "br" or tag == "hr") and pieces:
                     flush()
@@ -414,7 +437,7 @@ def _walk(root: etree._Element, comments: bool = False) -> _Page:
         p = parent[i]
         if end[i] > end[p]:
             end[p] = end[i]
-    return _Page(root, elements, end, parent, blocks, max_depth, words)
+    return _Page(root, elements, end, parent, blocks, max_depth, words, attributed)
 
 
 # --------------------------------------------------------------------------- scoring
@@ -432,17 +455,17 @@ def _attr_words(el: etree._Element) -> str:
 
 def _comment_flags(page: _Page) -> bytearray:
     """Per element: inside a comment box (by class/id). A box's subtree is a range of pre-order
-    indexes, marked in one slice; only elements with a class or id are looked at."""
+    indexes, marked in one slice; only the elements (not inline) with a class or id are looked at."""
     flags = bytearray(len(page.elements))
     words, end, elements = page.words, page.end, page.elements
-    i, n = 1, len(elements)
-    while i < n:
-        w = words[i]
-        if w and _COMMENT_ATTR.search(w) and elements[i].tag not in ("body", "html"):
-            flags[i:end[i] + 1] = b"\x01" * (end[i] - i + 1)
-            i = end[i] + 1
+    covered = 0
+    for i in page.attributed:
+        if i <= covered:
             continue
-        i += 1
+        w = words[i]
+        if _COMMENT_ATTR.search(w) and elements[i].tag not in ("body", "html"):
+            flags[i:end[i] + 1] = b"\x01" * (end[i] - i + 1)
+            covered = end[i]
     return flags
 
 
@@ -488,7 +511,7 @@ def _stray_paragraphs(page: _Page, run: tuple[int, int], reach: int = 10) -> set
     short lines may lie between."""
     blocks = page.blocks
     first = blocks[run[0]].owner
-    shape = (page.parent[first], page.elements[first].tag, page.words[first])
+    shape = (page.parent[first], page.elements[first].tag, page.word(first))
     found: set[int] = set()
     for direction, edge in ((-1, run[0]), (1, run[1])):
         k = edge + direction
@@ -496,7 +519,7 @@ def _stray_paragraphs(page: _Page, run: tuple[int, int], reach: int = 10) -> set
             b = blocks[k]
             owner = b.owner
             prose = b.punct >= 1 and b.chars - b.linked >= 20 and b.linked * 5 < b.chars
-            if (page.parent[owner], page.elements[owner].tag, page.words[owner]) == shape and prose:
+            if (page.parent[owner], page.elements[owner].tag, page.word(owner)) == shape and prose:
                 found.add(k)
             elif prose or page.elements[owner].tag in _HEADINGS:
                 break  # other text: the article does not reach past it
@@ -941,7 +964,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     in_pruned = bytearray(stop - start + 1)
     i = start + 1
     while i <= stop:
-        words = page.words[i]
+        words = page.word(i)
         if words and _NEGATIVE_ATTR.search(words):
             last = page.end[i]
             sub_value = prefix[last - start + 1] - prefix[i - start]
@@ -1047,7 +1070,8 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
                 continue
             started = True
         text = b.text
-        if kept and (is_tail_marker(text) or _TAIL.match(text) or _NOTICE_TAIL.match(text)):
+        # (tail markers are headings: a paragraph is never one, and converting it to test is costly)
+        if kept and (len(text) <= 200 and is_tail_marker(text) or _TAIL.match(text) or _NOTICE_TAIL.match(text)):
             dropped.append(b)
             break
         if _is_furniture(b):
@@ -1088,6 +1112,9 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         exact = meta_date or _date_from_scripts(root, ref, tz)
         if exact is not None and exact.iso[:10] == published.iso[:10]:
             published = ParsedDate(exact.iso, exact.precision, published.raw)
+    elif published is not None and published.precision == "day" and meta_date is not None \
+            and meta_date.precision in ("second", "minute") and meta_date.iso[:10] == published.iso[:10]:
+        published = ParsedDate(meta_date.iso, meta_date.precision, published.raw)  # the day shown, timed
     if published is None:
         published = meta_date
     if published is None:
@@ -1225,7 +1252,7 @@ def _author_element(page: _Page, body_idx: int) -> Optional[str]:
     lo = max(page.parent[body_idx], 0)
     for i in range(lo, min(len(page.elements), page.end[body_idx] + 40)):
         el = page.elements[i]
-        if el.get("rel") == "author" or (page.words[i] and _AUTHOR_ATTR.search(page.words[i])
+        if el.get("rel") == "author" or (page.word(i) and _AUTHOR_ATTR.search(page.word(i))
                                          and not len(el.findall(".//a")) > 1):
             if _comment_owner(page, i):
                 continue
@@ -1247,7 +1274,7 @@ def _comment_owner(page: _Page, idx: int) -> bool:
     seen = 0
     while idx > 0 and seen < 400:
         el = page.elements[idx]
-        words = page.words[idx]
+        words = page.word(idx)
         if isinstance(el.tag, str) and el.tag in ("body", "html"):
             break
         if words and (_COMMENT_ATTR.search(words) or _SIDEBAR_ATTR.search(words)):

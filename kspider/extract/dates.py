@@ -18,7 +18,8 @@ position, the earlier form in this list):
 6. English relative: just now, N units ago, an hour ago, Today, Yesterday,
    Last week/month/year (a number before "Last year", as matchexpo prints,
    is ignored: its meaning is unknown);
-7. English absolute with a month name (15 July 2025, Jul 15, 2025), via dateparser.
+7. English absolute with a month name: Apr 22, 2025, April 22nd, 2025 10:30 am and 22 April 2025
+   read here; other English forms through dateparser (slow: the last resort).
 
 Relative forms without a fixed day get precision ``approx``; the rest
 ``second``, ``minute``, ``day`` or ``month`` as written. Written by hand rather
@@ -150,6 +151,16 @@ _EN_RELATIVE = re.compile(
     re.IGNORECASE,
 )
 _EN_MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s", re.IGNORECASE)
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                "november", "december")
+_EN_MONTH_NAME = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|" \
+                 r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_EN_CLOCK = r"(?:,?\s+(?:at\s+)?(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<ampm>[ap]\.?m\.?\b)?)?"
+# the common English forms without dateparser: Apr 22, 2025 / April 22nd, 2025 10:30 am / 22 April 2025
+_EN_DATE = re.compile(
+    r"\b(?:(?P<mon>" + _EN_MONTH_NAME + r")\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d{2})"
+    r"|(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon2>" + _EN_MONTH_NAME + r")\.?,?\s+(?P<y2>(?:19|20)\d{2}))(?!\d)"
+    + _EN_CLOCK, re.IGNORECASE)
 
 _HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF0D, 0xFF1B)}  # －．／０-９：
 
@@ -252,7 +263,26 @@ def _en_absolute(text: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
     return _result(dt.astimezone(_zone(tz)), precision, text.strip())
 
 
+def _en_date(m: re.Match[str], zone: ZoneInfo, raw: str) -> ParsedDate:
+    name = (m["mon"] or m["mon2"]).lower()[:3]
+    month = next(i for i, full in enumerate(_MONTH_NAMES, 1) if full.startswith(name))
+    year, day = int(m["y"] or m["y2"]), int(m["d"] or m["d2"])
+    if m["H"] is None:
+        return _result(_make(year, month, day, zone), "day", raw)
+    hour = int(m["H"])
+    ampm = (m["ampm"] or "").lower()[:1]
+    if ampm and hour > 12:
+        return ParsedDate(None, None, raw)
+    if ampm:
+        hour = hour % 12 + (12 if ampm == "p" else 0)
+    second = int(m["S"]) if m["S"] else 0
+    return _result(_make(year, month, day, zone, hour, int(m["M"]), second),
+                   "second" if m["S"] else "minute", raw)
+
+
 def _resolve(kind: str, m: re.Match[str], ref: datetime, zone: ZoneInfo, raw: str) -> ParsedDate:
+    if kind == "en_date":
+        return _en_date(m, zone, raw)
     if kind == "absolute":
         return _absolute(m, zone, raw)
     if kind == "cn_relative":
@@ -286,7 +316,7 @@ def parse_date(text: str, ref: datetime, tz: str = "Asia/Shanghai") -> ParsedDat
     # the earliest date expression wins ("3年前 (2023-02-01)" is one expression)
     candidates = []
     for kind, regex in (("cn_relative", _CN_RELATIVE), ("absolute", _ABSOLUTE), ("day_word", _CN_DAY_WORD),
-                        ("month_day", _MONTH_DAY), ("en_relative", _EN_RELATIVE)):
+                        ("month_day", _MONTH_DAY), ("en_relative", _EN_RELATIVE), ("en_date", _EN_DATE)):
         m = regex.search(text)
         if m:
             candidates.append((m.start(), kind, m))
