@@ -47,7 +47,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from itertools import accumulate, chain
+from itertools import accumulate, chain, islice
 from typing import Any, Iterable, Optional, Union
 from urllib.parse import urljoin, urlsplit
 
@@ -302,19 +302,31 @@ def _count_punct(text: str) -> int:
     return sum(map(text.count, _PUNCT_CHARS)) if text else 0  # a C scan per mark beats a regex
 
 
-def _walk(root: etree._Element, comments: bool = False) -> _Page:
-    """Pre-order element list, class/id words and paragraph blocks, from lxml's own walk
-    (start/end events, no recursion); text-free subtrees are listed by lxml and skipped.
-    ``comments``: the tree holds comments or processing instructions (only their tails are text)."""
-    elements: list[etree._Element] = [root]
-    words: list[Optional[str]] = [""]  # class and id
+def _walk(root: etree._Element) -> _Page:
+    """Pre-order element list (lxml's own iteration), parent and subtree-end tables, class/id
+    words and paragraph blocks; no recursion. Element ends are found from the parent table (an
+    element ends before the first later one outside it), so Python sees each element once.
+    Skipped subtrees (scripts, hidden parts …) are stepped over by their end index. The tree
+    holds no comments or processing instructions (their tails would be text of their own)."""
+    elements = list(root.iter(_ELEMENT))
+    n = len(elements)
+    index = dict(zip(elements, range(n)))
+    parent = [-1]
+    parent.extend([index[el.getparent()] for el in islice(elements, 1, None)])
+    end = list(range(n))
+    for i in range(n - 1, 0, -1):
+        p = parent[i]
+        if end[i] > end[p]:
+            end[p] = end[i]
+    # class and id; None for inline elements (read on demand by _Page.word)
+    words: list[Optional[str]] = [None] * n
+    words[0] = ""
     attributed: list[int] = []
-    parent: list[int] = [-1]
     blocks: list[_TextBlock] = []
-    pieces: list[str] = []  # text of the open block
-    linked: list[str] = []  # the part of it inside links
+    pieces: list[str] = []
+    linked: list[str] = []
     owners: list[int] = [0]  # open block elements
-    inline_rows: set[int] = set()  # rows of a data table: one line, cells separated by spaces
+    inline_rows: set[int] = set()
     # per open element: its index and kind (1 block, 2 link, 0 neither, 3 skipped)
     open_idx: list[int] = [0]
     open_kind: list[int] = [1]
@@ -322,7 +334,6 @@ def _walk(root: etree._Element, comments: bool = False) -> _Page:
     max_depth = 1
     block_tags, skip_tags, inline_tags = BLOCK_TAGS, SKIP_TAGS, _INLINE_TAGS
     hidden = {el for el in _MAYBE_HIDDEN(root) if _is_hidden(el)}
-    append_el, append_parent, append_word = elements.append, parent.append, words.append
     append_piece, append_linked = pieces.append, linked.append
     append_block = blocks.append
 
@@ -348,70 +359,12 @@ def _walk(root: etree._Element, comments: bool = False) -> _Page:
 
     if root.text and not root.text.isspace():
         append_piece(root.text)
-    events = ("start", "end", "comment", "pi") if comments else ("start", "end")
-    walker = etree.iterwalk(root, events=events)
-    next(walker)  # the root's start
-    for event, el in walker:
-        if event == "start":
-            tag = el.tag
-            idx = len(elements)
-            el_idx = open_idx[-1]
-            append_el(el)
-            append_parent(el_idx)
-            if tag in inline_tags:  # class and id read on demand: few uses look at inline elements
-                append_word(None)
-            else:
-                cls = el.get("class")
-                cid = el.get("id")
-                if cls or cid:
-                    append_word(f"{cls or ''} {cid or ''}".strip())
-                    attributed.append(idx)
-                else:
-                    append_word("")
-            if tag in skip_tags or tag == "br" or tag == "hr" or (hidden and el in hidden):
-                if (tag == "br" or tag == "hr") and pieces:
-                    flush()
-                walker.skip_subtree()
-                if len(el):
-                    n0 = len(elements)
-                    elements.extend(el.iterdescendants(_ELEMENT))
-                    k = len(elements) - n0
-                    if k:
-                        parent.extend([idx] * k)
-                        words.extend([""] * k)
-                open_idx.append(idx)
-                open_kind.append(3)
-                continue
-            if tag in block_tags:
-                if tag == "tr":
-                    if len(el) >= 2 and _data_row(el):
-                        inline_rows.add(idx)
-                    kind = 1
-                elif (tag == "td" or tag == "th") and el_idx in inline_rows:
-                    kind = 0
-                    append_piece(" ")
-                else:
-                    kind = 1
-                if kind:
-                    if pieces:
-                        flush()
-                    owners.append(idx)
-            elif tag == "a":
-                link_depth += 1
-                kind = 2
-            else:
-                kind = 0
-            text = el.text
-            if text and (pieces or not text.isspace()):
-                append_piece(text)
-                if link_depth:
-                    append_linked(text)
-            open_idx.append(idx)
-            open_kind.append(kind)
-            if len(open_idx) > max_depth:
-                max_depth = len(open_idx)
-        elif event == "end":
-            open_idx.pop()
+    i = 1
+    while i < n:
+        el = elements[i]
+        p = parent[i]
+        while open_idx[-1] != p:  # the open elements this one is not inside have ended
+            j = open_idx.pop()
             kind = open_kind.pop()
             if kind == 1:
                 if pieces:
@@ -419,24 +372,75 @@ def _walk(root: etree._Element, comments: bool = False) -> _Page:
                 owners.pop()
             elif kind == 2:
                 link_depth -= 1
-            tail = el.tail
+            tail = elements[j].tail
             if tail and (pieces or not tail.isspace()):
                 append_piece(tail)
                 if link_depth:
                     append_linked(tail)
-        else:  # comment / processing instruction: only its tail is text
-            tail = el.tail
-            if tail and (pieces or not tail.isspace()):
-                append_piece(tail)
-                if link_depth:
-                    append_linked(tail)
+        tag = el.tag
+        if tag not in inline_tags:  # inline elements' class and id are read on demand
+            cls = el.get("class")
+            cid = el.get("id")
+            if cls or cid:
+                words[i] = f"{cls or ''} {cid or ''}".strip()
+                attributed.append(i)
+            else:
+                words[i] = ""
+        if tag in skip_tags or tag == "br" or tag == "hr" or (hidden and el in hidden):
+            if (tag == "br" or tag == "hr") and pieces:
+                flush()
+            last = end[i]
+            if last > i:
+                words[i + 1:last + 1] = [""] * (last - i)
+            open_idx.append(i)
+            open_kind.append(3)
+            i = last + 1
+            continue
+        if tag in block_tags:
+            if tag == "tr":
+                if len(el) >= 2 and _data_row(el):
+                    inline_rows.add(i)
+                kind = 1
+            elif (tag == "td" or tag == "th") and p in inline_rows:
+                kind = 0
+                append_piece(" ")
+            else:
+                kind = 1
+            if kind:
+                if pieces:
+                    flush()
+                owners.append(i)
+        elif tag == "a":
+            link_depth += 1
+            kind = 2
+        else:
+            kind = 0
+        text = el.text
+        if text and (pieces or not text.isspace()):
+            append_piece(text)
+            if link_depth:
+                append_linked(text)
+        open_idx.append(i)
+        open_kind.append(kind)
+        if len(open_idx) > max_depth:
+            max_depth = len(open_idx)
+        i += 1
+    while len(open_idx) > 1:
+        j = open_idx.pop()
+        kind = open_kind.pop()
+        if kind == 1:
+            if pieces:
+                flush()
+            owners.pop()
+        elif kind == 2:
+            link_depth -= 1
+        tail = elements[j].tail
+        if tail and (pieces or not tail.isspace()):
+            append_piece(tail)
+            if link_depth:
+                append_linked(tail)
     if pieces:
         flush()
-    end = list(range(len(elements)))
-    for i in range(len(elements) - 1, 0, -1):
-        p = parent[i]
-        if end[i] > end[p]:
-            end[p] = end[i]
     return _Page(root, elements, end, parent, blocks, max_depth, words, attributed)
 
 
@@ -779,25 +783,18 @@ def _date_from_post_foot(page: _Page, body_blocks: list[tuple[int, _TextBlock]],
 _ENP_DATE = re.compile(r"<date>\s*((?:19|20)\d{2}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)")
 
 
-def _date_from_comments(root: etree._Element, raw_text: Optional[str], ref: datetime,
-                        tz: str) -> Optional[ParsedDate]:
-    """The date a Founder system keeps in a comment, read from the page's text (the tree holds
-    no comments) or, for a tree parsed elsewhere, from its comments."""
-    if raw_text is not None:
-        texts = []
-        at = raw_text.find("enpproperty")
-        while at >= 0:
-            close = raw_text.find("-->", at)
-            texts.append(raw_text[at:close if close >= 0 else len(raw_text)])
-            at = raw_text.find("enpproperty", close) if close >= 0 else -1
-    else:
-        texts = [c.text for c in root.iter(etree.Comment) if c.text and "enpproperty" in c.text]
-    for text in texts:
-        m = _ENP_DATE.search(text)
+def _date_from_comments(text: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
+    """The date a Founder system keeps in its property comment, read from the page's text (the
+    tree is parsed without comments)."""
+    at = text.find("enpproperty")
+    while at >= 0:
+        close = text.find("-->", at)
+        m = _ENP_DATE.search(text, at, close if close >= 0 else len(text))
         if m:
             parsed = parse_date(m.group(1), ref, tz)
             if parsed.iso and _plausible(parsed, ref):
                 return parsed
+        at = text.find("enpproperty", close) if close >= 0 else -1
     return None
 
 
@@ -921,7 +918,14 @@ def extract_article(html: Union[str, bytes, Any], url: str, ref: datetime,
         result.flag("no_body")
         result.flag("missing_date")
         return result
-    page = _walk(root, comments=raw_text is None)
+    if raw_text is None:  # a tree parsed elsewhere: read a copy without its comments (kept tails)
+        comment_text = "".join(f"<!--{c.text}-->" for c in root.iter(etree.Comment)
+                               if c.text and "enpproperty" in c.text)
+        root = copy.deepcopy(root)
+        etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)
+    else:
+        comment_text = raw_text
+    page = _walk(root)
     # a tree deeper than pages are read (text), or as deep as libxml2 reads (a tree parsed elsewhere,
     # which then lacks the rest of the page): read again flattened
     if page.depth > (PARSER_MAX_DEPTH if raw_text is not None else _LIBXML_MAX_DEPTH):
@@ -934,11 +938,13 @@ def extract_article(html: Union[str, bytes, Any], url: str, ref: datetime,
         flattened = True
     if flattened:
         result.flag("deep_nesting")
-    return _extract(page, url, ref, tz, result, raw_text)
+    return _extract(page, url, ref, tz, result, comment_text)
 
 
 def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResult,
-             raw_text: Optional[str]) -> ArticleResult:
+             comment_text: str) -> ArticleResult:
+    """``comment_text``: the page's text, or its comments, where a publishing system's
+    property comment (and its date) is looked for."""
     root = page.root
     host = urlsplit(url).hostname or ""
     meta = _meta_map(root)
@@ -1122,7 +1128,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     if published is None:
         published = _date_from_post_foot(page, body_blocks, kept, position, ref, tz)
     if published is None:
-        published = _date_from_comments(root, raw_text, ref, tz)
+        published = _date_from_comments(comment_text, ref, tz)
     if published is None:
         published = _date_from_scripts(root, ref, tz)
     if published is None:
