@@ -55,6 +55,20 @@ def test_insert_unique_names_the_taken_ids(backend: Backend) -> None:
     assert owners == {"h:1": "a", "h:2": "b"}
 
 
+def test_a_write_scope_keeps_what_its_calls_wrote(backend: Backend) -> None:
+    with backend.write_scope():
+        assert backend.insert_unique("store_claims", [{"_id": "h:1", "owner": "a"}]) == set()
+        backend.bulk_update("articles", [Update({"_id": "a"}, {"$set": {"title": "一"}}, upsert=True)])
+        with pytest.raises(DuplicateKey):
+            # An insert conditional on a field the stored document lacks meets its `_id`.
+            backend.bulk_update("articles", [Update({"_id": "a", "version": {"$exists": True}},
+                                                    {"$set": {"title": "二"}}, upsert=True)])
+        backend.update_one("store_claims", Update({"_id": "writes"}, {"$inc": {"n": 1}}, upsert=True))
+    assert [d["owner"] for d in backend.find_in("store_claims", "_id", ["h:1"])] == ["a"]
+    assert [d["title"] for d in backend.find_in("articles", "_id", ["a"])] == ["一"]
+    assert [d["n"] for d in backend.find_in("store_claims", "_id", ["writes"])] == [1]
+
+
 def test_conditional_updates_and_upserts(backend: Backend) -> None:
     outcome = backend.bulk_update("rental_ads", [
         Update({"_id": "ad"}, {"$set": {"city": "太仓"}, "$addToSet": {"seen_on": {"$each": ["u1"]}},

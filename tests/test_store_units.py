@@ -29,6 +29,29 @@ def test_shingles_are_five_characters_of_normalized_text() -> None:
     assert len(neardup.shingle_hashes(PARA)) == len(neardup.shingles(PARA))
 
 
+def test_a_batch_is_signed_as_its_texts_one_by_one() -> None:
+    # Keys already stored must keep matching: the values below were given by the scheme's first
+    # implementation (one text at a time, deduplicated shingle hashes) for PARA and "厂房".
+    sig = neardup.signature(PARA)
+    assert sig[:4].tolist() == [6634056, 53593601, 7190727, 10076214]
+    keys = neardup.band_keys(sig)
+    assert (keys[0], keys[-1]) == ("m2.7r0:5cbdafda51f523fd", "m2.7r17:fef1d0910f427577")
+    assert neardup.band_keys(neardup.signature("厂房"))[0] == "m2.7r0:97c056a50c7a8312"
+    # Texts of every length (empty, shorter than a shingle, one shingle, punctuation that folds,
+    # full-width letters, whitespace) signed together give what each gives alone.
+    texts = [PARA, "", None, "厂房", "  ", "一二三四五", "昆山 开发区，招商。（测试）！？：；", "Ｈｅｌｌｏ，ＷＯＲＬＤ。",
+             "。。。。。。", OTHER, "\u3000全角\u3000空格\n和\t句号。"]
+    batch = neardup.signatures(texts)
+    for text, signed in zip(texts, batch):
+        alone = neardup.signature(text)
+        assert (signed is None) == (alone is None) == (not neardup.shingles(text)), text
+        if alone is not None:
+            assert signed.tolist() == alone.tolist(), text
+            assert len(neardup.shingle_hashes(text)) == len(neardup.shingles(text)), text
+    # The punctuation fold is the content hash's: "，" and "," are one shingle character.
+    assert neardup.signature("昆山开发区，招商引资").tolist() == neardup.signature("昆山开发区,招商引资").tolist()
+
+
 def test_similarity_estimates_jaccard_of_shingles() -> None:
     edited = PARA.replace("32亿元", "33亿元")
     exact = len(neardup.shingles(PARA) & neardup.shingles(edited)) / len(neardup.shingles(PARA) | neardup.shingles(edited))
@@ -88,6 +111,27 @@ def test_embedded_failed_bulk_writes_nothing(tmp_path: Path) -> None:
         db.bulk_update("articles", [Update({"_id": "b"}, {"$set": {"x": 1}}, upsert=True),
                                     Update({"_id": "a"}, {"$addToSet": {"tags": {"$each": ["x"]}}})])
     assert db.find_in("articles", "_id", ["b"]) == [] and db.count("articles") == 1
+
+
+def test_embedded_failed_bulk_inside_a_write_scope_writes_nothing(tmp_path: Path) -> None:
+    db = EmbeddedBackend(tmp_path)
+    db.create_index("articles", [("tags", 1)])
+    db.insert_unique("articles", [{"_id": "a", "tags": "not a list"}])
+    with db.write_scope():
+        db.insert_unique("articles", [{"_id": "c", "tags": ["厂房"]}])
+        with pytest.raises(Rejected):
+            db.bulk_update("articles", [Update({"_id": "b"}, {"$set": {"tags": ["仓库"]}}, upsert=True),
+                                        Update({"_id": "a"}, {"$addToSet": {"tags": {"$each": ["x"]}}})])
+        db.update_one("articles", Update({"_id": "c"}, {"$addToSet": {"tags": {"$each": ["土地"]}}}))
+    # What the failed bulk did is gone, index rows included; the calls around it are kept.
+    assert db.find_in("articles", "_id", ["b"]) == [] and db.find_in("articles", "tags", ["仓库"]) == []
+    assert [d["_id"] for d in db.find_in("articles", "tags", ["土地"])] == ["c"]
+    assert db.count("articles") == 2
+    # A scope that raises writes nothing at all.
+    with pytest.raises(RuntimeError), db.write_scope():
+        db.insert_unique("articles", [{"_id": "d", "tags": ["土地"]}])
+        raise RuntimeError("the batch failed")
+    assert db.find_in("articles", "_id", ["d"]) == [] and db.count("articles") == 2
 
 
 def test_sanitize_keys_removes_dollars_and_dots() -> None:
