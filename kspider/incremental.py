@@ -45,16 +45,22 @@ import logging
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterable, Iterator, Optional
 
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
-from kspider.extract.ids import canonical_url, url_fingerprint
+from kspider.extract.ids import canonical_url
+from kspider.extract.ids import url_fingerprint as _url_fingerprint
 from kspider.sites import host_of
 
 logger = logging.getLogger(__name__)
+
+# A post's URL is fingerprinted when it is requested, when its listing's output is filtered and
+# when its response comes back: computed once (canonicalizing a URL costs more than the lookup).
+url_fingerprint = lru_cache(maxsize=16384)(_url_fingerprint)
 
 STREAK_KEY = "incremental_known_streak"
 CHAIN_KEY = "incremental_chain"
