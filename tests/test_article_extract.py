@@ -322,3 +322,38 @@ def test_site_address_line_notice_and_promo_lines_are_not_article_text():
     ]
     assert result.published_at == "2005-08-16T00:00:00+08:00"
     assert result.source_name == "新华网"
+
+
+REF_2025 = datetime(2025, 5, 1, 8, 0, tzinfo=timezone.utc)
+
+
+def test_editorial_notes_disclaimers_and_counters_are_not_article_text():
+    body = [
+        "园区新建的物流中心昨天投入使用，占地一百二十亩，可以同时停放两百辆货车，周边企业的仓储难题将得到缓解。",
+        "物流中心负责人介绍，中心提供仓储、分拣和配送服务，收费标准已经报物价部门备案，下周起接受预约。",
+        "他表示，这一安排不代表最终方案，具体收费还会征求企业意见。",  # a sentence about a view is text
+    ]
+    notes = [
+        "本文系某某网独家稿件，文章内容纯属作者个人观点，不代表平台观点，未经授权，不得转载。",
+        "本文来自微信公众号 “某某日报”（ID：mouri），作者：张明，某某网经授权发布。",
+        "特别声明：以上文章内容仅代表作者本人观点，不代表某某网观点或立场。",
+        "文章代表作者个人观点，某某网仅对标题和排版略作修改。",
+        "部分内容综合自：央视新闻等",
+        "——《某某月刊》2005年3月号",
+        "(本文发表于首页园区话题, 已被阅读178次)",
+        "您是本文第 154 个阅览者",
+        "某某网 > 新闻中心 > 园区动态",
+        "下载某某网应用程序跟踪园区动态",
+        "Podcast © FMM",
+        "某某市政府门户网站 www.example.gov.cn",
+        "Role, 某某网记者",
+    ]
+    page = ('<html><head><meta charset="utf-8"><title>园区新建物流中心_某某网</title></head><body>'
+            '<div class="nav"><a href="/">首页</a> <a href="/news/">新闻</a></div>'
+            '<div class="article"><h1>园区新建物流中心</h1><div class="info">2025-04-22 10:14 来源：某某网</div>'
+            f'<p>{notes[-1]}</p>' + "".join(f"<p>{t}</p>" for t in body)
+            + "".join(f"<p>{t}</p>" for t in notes[:-1]) + '</div></body></html>')
+    result = extract_article(page, "http://www.example.com.cn/news/2025/0422/1234.html", REF_2025)
+    assert result.title == "园区新建物流中心"
+    assert result.content_text.split("\n") == body
+    assert result.published_at == "2025-04-22T10:14:00+08:00"
