@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Iterable, Optional, Union
 
+from lxml import etree
 from lxml import html as lxml_html
 from parsel import Selector
 
@@ -23,7 +25,7 @@ from kspider.extract.dates import parse_date
 from kspider.extract.newsportal import labelled_lines
 from kspider.extract.html import body_blocks
 from kspider.extract.page import as_selector as _sel
-from kspider.extract.page import abs_links, detached_body, finish_body, select
+from kspider.extract.page import abs_links, css_matcher, detached_body, finish_body, select
 from kspider.extract.page import first_text as _first_text
 from kspider.extract.page import node_text as _text
 from kspider.extract.result import ArticleResult
@@ -57,6 +59,22 @@ SOURCE_LINE = re.compile(r"^(?:[【\[]?(?:文章|新闻|信息|稿件)?来源\s*
 # templates) is "page". Unknown or missing (older versions): read the page as a post.
 PAGE_KINDS = frozenset({"article", "page", "index", "category", "tag", "author", "date", "search", "list", "404"})
 NOT_POST_KINDS = PAGE_KINDS - {"article"}
+
+
+# cssselect tests a class on every element by searching its whitespace-normalized class attribute;
+# a plain substring test first lets most elements fail without building that string (same matches).
+_CLASS_TEST = re.compile(r"@class and (contains\(concat\(' ', normalize-space\(@class\), ' '\), ' ([\w-]+) '\))")
+
+
+@lru_cache(maxsize=64)
+def _class_matcher(css: str) -> etree.XPath:
+    return etree.XPath(_CLASS_TEST.sub(r"@class and contains(@class, '\2') and \1", css_matcher(css).path))
+
+
+def _select_by_class(node: Any, css: str) -> list[Any]:
+    """``page.select`` for the selectors tpure runs over the whole page: the same elements in
+    document order, the class tests made cheap."""
+    return _class_matcher(css)(node.root if isinstance(node, Selector) else node)
 
 
 def _abs_links(sel: Selector, css: str, base_url: str) -> list[str]:
@@ -127,7 +145,7 @@ def _info_fields(info: Any) -> dict[str, Any]:
 
 
 def _breadcrumbs(sel: Selector) -> list[str]:
-    crumbs = [_text(a) for a in select(sel, "div.sitemap a")]
+    crumbs = [_text(a) for a in _select_by_class(sel, "div.sitemap a")]
     return [c for c in crumbs if c and c not in ("首页", "首頁", "Home")]
 
 
@@ -161,7 +179,7 @@ def _split_title(raw_title: str) -> tuple[str, Optional[str]]:
 def _site_name(sel: Selector, page_title: Optional[str] = None) -> Optional[str]:
     """The site name the copyright notice gives, else the one in the page title (``page_title``:
     the <title> text when the caller has it)."""
-    notice = " ".join(_text(n) for n in select(sel, "div.copynotice"))
+    notice = " ".join(_text(n) for n in _select_by_class(sel, "div.copynotice"))
     found = SITE_NAME_IN_NOTICE.search(normalize_text(notice))
     if found:
         return found.group(1)
@@ -226,7 +244,7 @@ def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "A
     """Fields of a tpure post page. Dates resolve against ``ref`` (the response Date)."""
     sel = _sel(page)
     # Queries for the post's own parts run inside div.post: a fraction of the page to search.
-    post_node = (select(sel, "div.post") or [sel.root])[0]
+    post_node = (_select_by_class(sel, "div.post") or [sel.root])[0]
     title = _first_text(post_node, "h1") or _first_text(sel, "h1")
     # The first div.info of the post, else of the page ("div.post div.info, div.info" is "div.info").
     info_nodes = select(post_node, "div.info") or select(sel, "div.info")
@@ -256,7 +274,7 @@ def parse_post(page: Union[str, Selector], url: str, ref: datetime, tz: str = "A
         author=info["author"],
         category=info["category"] or (breadcrumbs[-1] if breadcrumbs else None),
         breadcrumbs=breadcrumbs,
-        tags=[t for t in (_text(a) for a in select(sel, "div.tags a")) if t],
+        tags=[t for t in (_text(a) for a in _select_by_class(sel, "div.tags a")) if t],
         published_raw=info["published_raw"],
         published_at=published.iso if published else None,
         date_precision=published.precision if published else None,
