@@ -45,12 +45,19 @@ _GLUED_MOBILES = re.compile(r"(?<!\d)(?:1[3-9]\d{9}){2,}(?!\d)")
 _HYPHEN_EXTENSION = re.compile(r"(?<!\d)(0\d{2,3}-\d{7,8})-(\d{1,5})(?!\d)")
 
 
-def _prepare(text: str) -> str:
-    """Fold widths and dashes, blank out non-phone digit runs, split glued mobiles."""
-    text = unicodedata.normalize("NFKC", text).translate(_DASHES)
-    for pattern in (_EMAIL, _URL, _DATE, _LICENCE):
-        text = pattern.sub(" ", text)
-    text = _HYPHEN_EXTENSION.sub(r"\1 转\2", text)
+# What each blanking pattern cannot match without: one of these characters (a cheap test first).
+_BLANKED = ((_EMAIL, "@"), (_URL, ".:"), (_DATE, "-/.年"), (_LICENCE, "号"))
+
+
+def _prepare(text: str, normalized: bool = False) -> str:
+    """Fold widths and dashes, blank out non-phone digit runs, split glued mobiles.
+    ``normalized``: the text is NFKC already."""
+    text = (text if normalized else unicodedata.normalize("NFKC", text)).translate(_DASHES)
+    for pattern, needs in _BLANKED:
+        if any(c in text for c in needs):
+            text = pattern.sub(" ", text)
+    if "-" in text:
+        text = _HYPHEN_EXTENSION.sub(r"\1 转\2", text)
     return _GLUED_MOBILES.sub(
         lambda m: " ".join(m.group(0)[i : i + 11] for i in range(0, len(m.group(0)), 11)), text
     )
@@ -94,12 +101,13 @@ _DIGIT = re.compile(r"\d")
 def _extract_phones_cached(text: str) -> tuple[str, ...]:
     # The matcher is slow; the ad finder asks about the same lines many times, and most
     # lines hold no number at all, so those are answered without it.
-    if not _SEVEN_DIGITS.search(unicodedata.normalize("NFKC", text)):
+    normalized = unicodedata.normalize("NFKC", text)
+    if not _SEVEN_DIGITS.search(normalized):
         return ()
     found: list[str] = []
     # Only the stretches of the line that can hold a number go to the matcher: in Chinese text
     # most digit runs (years, areas, prices) sit alone between ideographs.
-    for stretch in _NOT_IN_NUMBER.split(_prepare(text)):
+    for stretch in _NOT_IN_NUMBER.split(_prepare(normalized, normalized=True)):
         if len(_DIGIT.findall(stretch)) < _MIN_NUMBER_DIGITS:
             continue
         for e164 in _numbers_in(stretch):
