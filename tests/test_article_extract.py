@@ -357,3 +357,47 @@ def test_editorial_notes_disclaimers_and_counters_are_not_article_text():
     assert result.title == "园区新建物流中心"
     assert result.content_text.split("\n") == body
     assert result.published_at == "2025-04-22T10:14:00+08:00"
+
+
+# the text under every headline test below
+_TEXT = ("<p>园区新建的物流中心昨天投入使用，占地一百二十亩，可以同时停放两百辆货车，周边企业的仓储难题将得到缓解。</p>"
+         "<p>物流中心负责人介绍，中心提供仓储、分拣和配送服务，收费标准已经报物价部门备案，下周起接受预约。</p>")
+
+
+def _old_page(title_tag: str, head: str) -> str:
+    return (f'<html><head><meta charset="utf-8"><title>{title_tag}</title></head><body>'
+            '<table width="760"><tr><td><a href="/"><img src="/logo.gif" alt="某某论坛"></a></td>'
+            '<td><a href="/news/">新闻</a> | <a href="/bbs/">论坛</a></td></tr></table>'
+            f'<table><tr><td>{head}</td></tr><tr><td>{_TEXT}</td></tr></table>'
+            '<div class="footer">某某论坛 版权所有</div></body></html>')
+
+
+@pytest.mark.parametrize("title_tag, head, title", [
+    # a centred bold line is the headline where <title> shows only the site
+    ("显示", "<p align='center'><font color=darkblue><strong>园区物流中心投用(上)</strong></font></p><p>胡平</p>",
+     "园区物流中心投用(上)"),
+    # a labelled subject line of a forum
+    ("某某论坛 :: null", "<b>主题：</b> 园区物流中心为什么建在城东？", "园区物流中心为什么建在城东？"),
+    # the page number a forum archiver adds, separators left after the headline
+    ("园区物流中心投用(页 1) - 园区话题 - 某某论坛", "", "园区物流中心投用"),
+    ("某某博客", "<h2>园区物流中心投用- -</h2>", "园区物流中心投用"),
+])
+def test_headline_shown_without_metadata_agreeing(title_tag, head, title):
+    result = extract_article(_old_page(title_tag, head), "http://bbs.example.cn/thread.asp?id=1", REF_2005)
+    assert result.title == title
+
+
+def test_title_segments_the_page_shows_and_a_headline_broken_inside_its_heading():
+    # <title> split at its separators: the run of segments the page shows as a line is the headline
+    page = _old_page("某某网 - 对比试车—测试两款小型车(图)", "<b>对比试车—测试两款小型车(图)</b>")
+    assert extract_article(page, "http://auto.example.cn/a/1.shtml", REF_2005).title == "对比试车—测试两款小型车(图)"
+    page = _old_page("Some Site - 给计算机系学生的建议", "<p>给计算机系学生的建议</p>")
+    assert extract_article(page, "http://www.example.com/a/1.html", REF_2005).title == "给计算机系学生的建议"
+    # a headline whose second line is a <div> inside the <h1>
+    page = ('<html><head><meta charset="utf-8"><title>园区物流中心投用预计每年为企业节省一亿元_某某市政府门户网站</title>'
+            '</head><body><div class="nav"><a href="/">首页</a></div><div class="detail">'
+            '<h1 class="title">园区物流中心投用<div>预计每年为企业节省一亿元</div></h1>'
+            f'<div class="info">发布日期：2022-02-11 08:52</div>{_TEXT}</div></body></html>')
+    result = extract_article(page, "http://www.example.gov.cn/art/2022/2/11/art_1.html", REF_JUNE_3.replace(year=2022))
+    assert result.title == "园区物流中心投用预计每年为企业节省一亿元"
+    assert result.published_at == "2022-02-11T08:52:00+08:00"

@@ -167,6 +167,10 @@ _DATE_LABEL = re.compile(r"(?:发布|發佈|發布|更新|上传|发表|發表|�
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _HAS_TIME_ONLY = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2})?\s*$")
 _SITE_SEP = re.compile(r"\s*(?:_|\|{1,2}|｜|--?|—{1,2}|–|·|::|：：|»)\s*")
+_SITE_SEP_KEPT = re.compile(r"(\s*(?:_|\|{1,2}|｜|--?|—{1,2}|–|·|::|：：|»)\s*)")
+# what a page prints around its headline: a label (主题：), a page number (页 1), separators left over
+_TITLE_LABEL = re.compile(r"^\s*(?:[*·•■□◆◇●○★☆]+\s*|(?:标题|主题|题目|標題|主題)\s*[:：]\s*)")
+_TITLE_TRAIL = re.compile(r"\s*(?:[(（]\s*(?:页|第)\s*\d+\s*页?\s*[)）]|(?:\s*[-—_|｜]\s*)+)$")
 # what a heading shows that is no part of the headline: icon-font glyphs (private use area), an edit link
 _TITLE_NOISE = re.compile(r"[\ue000-\uf8ff]|\s*[\[【](?:编辑|編輯|edit)[\]】]\s*$", re.I)
 
@@ -627,19 +631,81 @@ def _similar(a: str, b: str) -> float:
     return 2 * len(x & y) / (len(x) + len(y))
 
 
-def _title_from_tag(title_tag: str, site_names: Iterable[str]) -> str:
+def _title_from_tag(title_tag: str, site_names: Iterable[str], shown: frozenset[str] = frozenset()) -> str:
     """<title> less its site suffix (or prefix): the segments that are not the site's name,
-    the longest of the leading ones."""
+    the longest of the leading ones. ``shown``: the page's short lines (_norm_title): a run of
+    segments the page shows as a line of its own is the headline (对比试车—测试某车型 keeps its dash)."""
     text = normalize_text(title_tag)
+    if shown and _norm_title(text) in shown:
+        return text
+    pieces = _SITE_SEP_KEPT.split(text)  # segments at even indexes, separators between
+    if len(pieces) > 3 and shown:
+        segments = len(pieces) // 2 + 1
+        runs = [("".join(pieces[2 * a:2 * b + 1]).strip(), b - a) for a in range(segments) for b in range(a, segments)
+                if b - a < segments - 1]
+        present = [run for run, _ in runs if run and _norm_title(run) in shown]
+        if present:
+            return max(present, key=len)
     parts = [p for p in _SITE_SEP.split(text) if p.strip() and not _SOFTWARE_CREDIT.search(p)] or [text]
     if len(parts) <= 1:
         return text
+    if shown:
+        present = [p for p in parts if _norm_title(p) in shown]
+        if present:
+            return max(present, key=len)
     names = {_norm_title(n) for n in site_names if n}
     kept = [p for p in parts if _norm_title(p) not in names]
     if not kept:
         return parts[0]
     # the headline is the longest part: channel and site names around it are short
     return max(kept, key=len)
+
+
+def _heading_text(page: "_Page", blocks: list["_TextBlock"], k: int) -> str:
+    """The text of the heading block ``k`` with the other lines of the same heading element
+    (a headline broken by <br> or a <div> inside), joined without a space between Chinese characters."""
+    owner = blocks[k].owner
+    if page.elements[owner].tag not in _HEADINGS:
+        return blocks[k].text
+    stop = page.end[owner]  # the heading's subtree: lines of its own and of elements inside it
+    first = last = k
+    while first > 0 and owner <= blocks[first - 1].owner <= stop:
+        first -= 1
+    while last + 1 < len(blocks) and owner <= blocks[last + 1].owner <= stop:
+        last += 1
+    text = blocks[first].text
+    for b in blocks[first + 1:last + 1]:
+        text += ("" if _CJK.match(text[-1:]) and _CJK.match(b.text[:1]) else " ") + b.text
+    return text if len(text) <= 120 else blocks[k].text
+
+
+_EMPHASIS = ("strong", "b", "font", "big", "h1", "h2", "h3", "h4", "h5", "h6")
+_CENTRED = re.compile(r"text-align\s*:\s*center", re.I)
+
+
+def _display_headline(page: "_Page", blocks: list["_TextBlock"], prose_k: int, names: Iterable[str],
+                      host: str) -> Optional[int]:
+    """A line shown as the headline right above the text without a heading element (old layouts:
+    a centred cell, bold or large type): the nearest such short line, byline lines passed over."""
+    for k in range(prose_k - 1, max(-1, prose_k - 12), -1):
+        b = blocks[k]
+        text = b.text
+        if b.linked or not (4 <= len(text) <= 60) or b.punct > 2 or text.endswith(("。", ":", "：")):
+            continue
+        if _HEADER_LABEL.search(text) and not _TITLE_LABEL.match(text) or _ANY_DATE.search(text) \
+                or _BARE_ADDRESS.match(text):
+            continue  # a byline, a date line, the site's address
+        el = page.elements[b.owner]
+        if _is_logo(el, text, names, host):
+            continue
+        display = el.get("align", "").lower() == "center" or bool(_CENTRED.search(el.get("style") or "")) \
+            or el.tag in _HEADINGS or bool(_TITLE_ATTR.search(_attr_words(el))) or bool(_TITLE_LABEL.match(text))
+        if not display:
+            norm = _norm_title(text)
+            display = any(_norm_title("".join(e.itertext())) == norm for e in el.iter(*_EMPHASIS) if e is not el)
+        if display:
+            return k
+    return None
 
 
 def _heading_like(el: etree._Element) -> bool:
@@ -991,9 +1057,12 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     # ---- title: the heading nearest before the body's first prose that agrees with the metadata
     og_title = normalize_text(meta.get("og:title", "") or meta.get("twitter:title", ""))
     ld_title = next((normalize_text(str(item.get("headline"))) for item in ld if item.get("headline")), "")
-    tag_title = _title_from_tag(title_tag, site_names) if title_tag else ""
-    references = [t for t in (og_title, ld_title, tag_title, title_tag) if t]
     body_first = body_blocks[0][0] if body_blocks else len(blocks)
+    # the page's short lines around the body, as _norm_title keys (which <title> segments the page shows)
+    near = range(max(0, body_first - 60), min(len(blocks), body_first + 6))
+    shown = frozenset(_norm_title(blocks[k].text) for k in near if len(blocks[k].text) <= 120)
+    tag_title = _title_from_tag(title_tag, site_names, shown) if title_tag else ""
+    references = [t for t in (og_title, ld_title, tag_title, title_tag) if t]
     tag_parts = [t for t in _SITE_SEP.split(title_tag) if t.strip() and not _SOFTWARE_CREDIT.search(t)]
     names = site_names + [t for t in tag_parts if len(tag_parts) > 1 and t != max(tag_parts, key=len)]
     candidates: list[tuple[int, _TextBlock, etree._Element]] = []
@@ -1012,9 +1081,10 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     title: Optional[str] = None
     best_sim = 0.0
     for k, b, el in candidates:
-        sim = max((_similar(b.text, r) for r in references), default=0.0)
+        sim, text = max(((max((_similar(t, r) for r in references), default=0.0), t)
+                         for t in dict.fromkeys((b.text, _heading_text(page, blocks, k)))), key=lambda st: st[0])
         if sim >= 0.5 and sim > best_sim + 0.05:
-            best_sim, headline_k, title = sim, k, b.text
+            best_sim, headline_k, title = sim, k, text
     if title is not None:
         for r in references:
             rest = title[len(r):].strip() if r and title.startswith(r) else None
@@ -1022,11 +1092,21 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
                 title = r
                 break
     if title is None:
-        # no metadata agrees: the nearest h1/h2 (or *title* element) before the body, else its first block
-        for k, b, el in candidates:
-            if el.tag in ("h1", "h2") or _TITLE_ATTR.search(_attr_words(el)):
-                headline_k, title = k, b.text
-                break
+        # no metadata agrees: the nearest h1/h2 (or *title* element) right above the text, a line shown as a
+        # headline there (centred, bold, large), a farther h1/h2, else the metadata
+        # (a line whose only mark ends it, ？ or ！, may be the headline itself)
+        prose_k = next((k for k, b in body_blocks if _block_value(b) > 0 and b.punct > b.text.endswith(("？", "！", "?", "!"))
+                        and page.elements[b.owner].tag not in _HEADINGS and not _looks_header(b, None, ref)), body_first)
+        marked = [(k, b) for k, b, el in candidates if el.tag in ("h1", "h2") or _TITLE_ATTR.search(_attr_words(el))]
+        close = [(k, b) for k, b in marked if prose_k - 12 <= k < prose_k]
+        meta_shown = any(_norm_title(t) in shown for t in (og_title, ld_title, tag_title) if t)
+        shown_k = _display_headline(page, blocks, prose_k, names, host) if not close and not meta_shown else None
+        if close:
+            headline_k, title = close[0][0], _heading_text(page, blocks, close[0][0])
+        elif shown_k is not None:
+            headline_k, title = shown_k, blocks[shown_k].text
+        elif marked:
+            headline_k, title = marked[0][0], _heading_text(page, blocks, marked[0][0])
     if title is None:
         title = og_title or ld_title or tag_title or None
         if title:
@@ -1037,6 +1117,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
                     break
     if title:
         title = _TITLE_NOISE.sub("", title).strip() or title
+        title = _TITLE_TRAIL.sub("", _TITLE_LABEL.sub("", title)) or title
     result.title = title
     after_title = headline_k + 1 if headline_k is not None else 0
     first_prose = next((k for k, b in body_blocks if k >= after_title and _block_value(b) > 0 and b.punct >= 1
