@@ -133,10 +133,11 @@ LOG_LEVEL = _env("LOG_LEVEL", "INFO")
 
 EXTENSIONS = {
     "kspider.extensions.StatsFile": 900,
-    # gc.freeze() once started: full collections during the crawl skip the start-up objects.
-    "kspider.runtime.FreezeStartupObjects": 0,
+    # The garbage collector set for a crawl (kspider/runtime.py): start-up objects frozen, fewer young collections.
+    "kspider.runtime.GarbageCollectorTuning": 0,
 }
 GC_FREEZE_AT_START = _env("GC_FREEZE_AT_START", "1").lower() in ("1", "true", "yes")
+GC_GEN0_THRESHOLD = int(_env("GC_GEN0_THRESHOLD", "10000"))
 STATS_FILE = _env("STATS_FILE")
 # The HTML run report of each crawl (kspider/report.py): <RUN_REPORT_DIR>/<spider>-<UTC time>.html,
 # latest.html and <spider>-latest.html pointing at the newest, and history.json (the charts' run history).
