@@ -401,3 +401,15 @@ def test_title_segments_the_page_shows_and_a_headline_broken_inside_its_heading(
     result = extract_article(page, "http://www.example.gov.cn/art/2022/2/11/art_1.html", REF_JUNE_3.replace(year=2022))
     assert result.title == "园区物流中心投用预计每年为企业节省一亿元"
     assert result.published_at == "2022-02-11T08:52:00+08:00"
+
+
+def test_post_time_above_the_headline_in_a_right_floated_span():
+    # a forum archive: the post's time in a span floated right above the repeated headline
+    page = ('<html><head><meta charset="utf-8"><title>园区物流中心投用(页 1) - 园区话题 - 某某论坛</title></head><body>'
+            '<div class="nav"><a href="/">某某论坛</a> &raquo; <a href="fid-23.html">园区话题</a> &raquo; 园区物流中心投用</div>'
+            '<div class="post"><div class="head"><span class="right">2003-5-29 09:07</span><b>高山流水</b></div>'
+            f'<div class="msg"><p>园区物流中心投用</p>{_TEXT}</div></div>'
+            '<div class="footer">某某论坛 版权所有</div></body></html>')
+    result = extract_article(page, "http://bbs.example.cn/archiver/?tid-1011.html", REF_2005)
+    assert result.title == "园区物流中心投用"
+    assert result.published_at == "2003-05-29T09:07:00+08:00"

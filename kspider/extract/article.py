@@ -1206,6 +1206,13 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         published = meta_date
     if published is None:
         published = _date_from_time_elements(page, body_idx, first_prose, ref, tz)
+    if published is None and headline_k is not None:
+        # a date line right above the headline (forum archives, some blogs print the post's time there)
+        for b in blocks[max(0, headline_k - 3):headline_k]:
+            if len(b.text) <= 60 and not b.linked and _FULL_DATE.search(b.text) and not _comment_owner(page, b.owner):
+                published = _date_from_text(b.text, ref, tz)
+                if published:
+                    break
     if published is None:
         published = _date_from_post_foot(page, body_blocks, kept, position, ref, tz)
     if published is None:
@@ -1364,7 +1371,8 @@ def _comment_owner(page: _Page, idx: int) -> bool:
         words = page.word(idx)
         if isinstance(el.tag, str) and el.tag in ("body", "html"):
             break
-        if words and (_COMMENT_ATTR.search(words) or _SIDEBAR_ATTR.search(words)):
+        # (a sidebar is a container: an inline element floated right is none)
+        if words and (_COMMENT_ATTR.search(words) or el.tag not in _INLINE_TAGS and _SIDEBAR_ATTR.search(words)):
             return True
         if isinstance(el.tag, str) and el.tag.lower() == "aside":
             return True
@@ -1393,6 +1401,7 @@ def _looks_header(b: _TextBlock, title: Optional[str], ref: datetime) -> bool:
 
 
 _SENTENCE_END = re.compile(r"[。！？!?]")
+_FULL_DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
 # whether a line shows a date (what it is does not matter here)
 _ANY_DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}|"
                        r"昨天|今天|前天|刚刚|\d+\s*(?:秒|分钟|小时|天)前|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
