@@ -197,30 +197,39 @@ _SENTENCE_END = ("。", "！", "？", "!", "?", "：", ":", "；", ";")
 _LABELLED = re.compile(r"^(?:【[^】]*】|[^\s:：（(]{1,8}[:：])|\d[\d\s-]{6,}\d")
 
 
-def _caption_after(body: Any, image_url: str, base_url: str, kept: set[str]) -> Optional[str]:
-    """The caption the author wrote under an image: the short body line right after the image's
-    own paragraph (not alt text, which the reader does not see), not a sentence of the text."""
+def _images_by_url(body: Any, base_url: str) -> dict[str, Any]:
+    """The first <img> of the body for each absolute image URL."""
     from urllib.parse import urljoin
 
     from kspider.extract.html import _image_src
 
+    out: dict[str, Any] = {}
     for img in body.iter("img"):
         src = _image_src(img)
-        if not src or urljoin(base_url, src) != image_url:
+        if not src:
             continue
-        holder = img
-        while holder.getparent() is not None and holder.getparent() is not body and not normalize_text(
-                holder.getparent().text_content()):
-            holder = holder.getparent()
-        following = holder.getnext()
-        if following is None or not isinstance(following.tag, str) or following.xpath(".//img"):
-            return None
-        text = normalize_text(following.text_content())
-        # A labelled line (联系人：…, 面积：…) or a phone number is a field of the text, not a caption.
-        if (0 < len(text) <= _CAPTION_MAX and text in kept and not text.endswith(_SENTENCE_END)
-                and not _LABELLED.search(text)):
-            return text
+        try:
+            out.setdefault(urljoin(base_url, src), img)
+        except ValueError:  # an address urljoin cannot read is no image
+            continue
+    return out
+
+
+def _caption_after(body: Any, img: Any, kept: set[str]) -> Optional[str]:
+    """The caption the author wrote under an image: the short body line right after the image's
+    own paragraph (not alt text, which the reader does not see), not a sentence of the text."""
+    holder = img
+    while holder.getparent() is not None and holder.getparent() is not body and not normalize_text(
+            holder.getparent().text_content()):
+        holder = holder.getparent()
+    following = holder.getnext()
+    if following is None or not isinstance(following.tag, str) or following.xpath(".//img"):
         return None
+    text = normalize_text(following.text_content())
+    # A labelled line (联系人：…, 面积：…) or a phone number is a field of the text, not a caption.
+    if (0 < len(text) <= _CAPTION_MAX and text in kept and not text.endswith(_SENTENCE_END)
+            and not _LABELLED.search(text)):
+        return text
     return None
 
 
@@ -231,9 +240,13 @@ def finish_post(post: PostPage, url: str, removed_texts: Iterable[str] = ()) -> 
     out = finish_body(post, url, removed_texts)
     if post.body is not None:
         kept = set(out["content_text"].split("\n"))
+        images_by_url: Optional[dict[str, Any]] = None
         for image in out["images"]:
             if image.get("caption") is None:
-                image["caption"] = _caption_after(post.body, image["url"], url, kept)
+                if images_by_url is None:  # the body's images by URL, once per post
+                    images_by_url = _images_by_url(post.body, url)
+                img = images_by_url.get(image["url"])
+                image["caption"] = _caption_after(post.body, img, kept) if img is not None else None
     result = post.result
     result.content_text, result.content_html, result.images = out["content_text"], out["content_html"], out["images"]
     return result
