@@ -44,7 +44,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import accumulate, chain, islice
@@ -465,13 +465,18 @@ def _comment_flags(page: _Page) -> bytearray:
     """Per element: inside a comment box (by class/id). A box's subtree is a range of pre-order
     indexes, marked in one slice; only the elements (not inline) with a class or id are looked at."""
     flags = bytearray(len(page.elements))
-    words, end, elements = page.words, page.end, page.elements
+    words, end, elements, attributed = page.words, page.end, page.elements, page.attributed
+    # one search over all their words joined (a match's element found by its offset), then the
+    # token test on the few elements whose words hold a comment word
+    joined = "\n".join([words[i] for i in attributed])  # type: ignore[misc]
+    offsets = list(accumulate(len(words[i]) + 1 for i in attributed))  # type: ignore[arg-type]
+    hits = sorted({bisect_right(offsets, m.start()) for m in _COMMENT_WORD.finditer(joined)})
     covered = 0
-    for i in page.attributed:
+    for j in hits:
+        i = attributed[j]
         if i <= covered:
             continue
-        w = words[i]
-        if _COMMENT_ATTR.search(w) and elements[i].tag not in ("body", "html"):
+        if _COMMENT_ATTR.search(words[i]) and elements[i].tag not in ("body", "html"):  # type: ignore[arg-type]
             flags[i:end[i] + 1] = b"\x01" * (end[i] - i + 1)
             covered = end[i]
     return flags
@@ -1413,23 +1418,28 @@ _ANY_DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}|\d{1,2}\s*月\s*\d{
 # where it comes from and on what terms (本文系…独家稿件，未经授权不得转载 / 本文来自微信公众号… /
 # 部分内容综合自：…), whose views it holds (文章代表作者个人观点 / 以上内容不代表本站立场), a citation
 # line (——《北京之春》1996年6月号), view counters, trackback links, breadcrumbs and search widgets.
-_EDITORIAL_NOTE = re.compile(
-    r"^[\s(（【\[]*(?:本文|此文|该文)(?:系|为|来自|转载自|转自|摘自|选自|原载于?|原发于?|首发于?|已获|经|由|来源于?)"
+# (two regexes: the line-shaped forms matched at the start only, the phrases searched; one alternation
+# of both would try every form at every position)
+_EDITORIAL_LINE = re.compile(
+    r"[\s(（【\[]*(?:本文|此文|该文)(?:系|为|来自|转载自|转自|摘自|选自|原载于?|原发于?|首发于?|已获|经|由|来源于?)"
     r"(?:[^。！？]{0,60}$|.{0,160}(?:授权|转载|观点|出处|首发|公众号|专栏|稿件|原创|发布))"
-    r"|^[\s(（【\[]*(?:特别声明|重要声明|郑重声明|声明|友情提示)\s*[:：]"
-    r"|(?:本文|文章|此文|该文|以上|文中|上述)(?:内容|观点|文章)?[^。！？]{0,10}(?:仅|只|均)?(?:代表|属于?|系)(?:作者|撰稿人|原作者)"
+    r"|[\s(（【\[]*(?:特别声明|重要声明|郑重声明|声明|友情提示)\s*[:：]"
+    r"|[\s(（【\[]*(?:部分)?(?:内容|资料|素材|信息)?综合(?:整理)?(?:自|于)\s*[:：]"
+    r"|[\s-]*[-—]{1,2}\s*(?:原载|载于|选自|摘自|转自|刊于)?\s*《[^》]{1,20}》[^。！？]{0,20}$"
+    r"|[^>›»。，,]{1,16}(?:\s*[>›»]\s*[^>›»。，,]{1,16}){2,}$"
+    r"|[^。！？]{0,30}©[^。！？]{0,30}$"
+    r"|作者[^，。,]{1,30}[，,]\s*(?:系|为|是)[^。！？]{0,40}(?:作者|撰稿人|记者|编辑|研究员)。?$"  # an author's bio line
+    r"|欢迎(?:加入|订阅)[^。！？]{0,20}(?:邮件列表|邮件|会员)|[^。！？]{0,10}版主\s*[:：]"
+    r"|[^。！？]{0,30}(?:网站|网|门户)\s*(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?$"  # a site's name and address
+    r"|[^。！？，,]{0,20}\s+https?://\S+$|[^。！？]{0,24}(?:记者|通讯员|特约撰稿人)$",  # a reporter's role line
+    re.I,
+)
+_EDITORIAL_PHRASE = re.compile(
+    r"(?:本文|文章|此文|该文|以上|文中|上述)(?:内容|观点|文章)?[^。！？]{0,10}(?:仅|只|均)?(?:代表|属于?|系)(?:作者|撰稿人|原作者)"
     r"|不代表(?:本|我|该|平台|\S{1,8}(?:网|站|平台|号|报))[^。！？]{0,6}(?:观点|立场|看法)"
     r"|(?:言论|内容|文章|本文)纯属(?:作者)?个人(?:观点|行为)"
-    r"|^[\s(（【\[]*(?:部分)?(?:内容|资料|素材|信息)?综合(?:整理)?(?:自|于)\s*[:：]"
-    r"|^[\s-]*[-—]{1,2}\s*(?:原载|载于|选自|摘自|转自|刊于)?\s*《[^》]{1,20}》[^。！？]{0,20}$"
-    r"|(?:已被|被)?(?:阅读|浏览|点击|访问)(?:次数|量)?\s*[:：]?\s*\d+\s*次|第\s*\d+\s*(?:个|位)(?:阅览|访问|读)者"
-    r"|trackback|引用通告|共找到\s*[\d,，]+\s*(?:个|条|篇)"
-    r"|^[^>›»。，,]{1,16}(?:\s*[>›»]\s*[^>›»。，,]{1,16}){2,}$"
-    r"|下载.{0,12}(?:应用程序|应用)|^[^。！？]{0,30}©[^。！？]{0,30}$"
-    r"|^作者[^，。,]{1,30}[，,]\s*(?:系|为|是)[^。！？]{0,40}(?:作者|撰稿人|记者|编辑|研究员)。?$"  # an author's bio line
-    r"|^欢迎(?:加入|订阅)[^。！？]{0,20}(?:邮件列表|邮件|会员)|^[^。！？]{0,10}版主\s*[:：]"
-    r"|^[^。！？]{0,30}(?:网站|网|门户)\s*(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?$"  # a site's name and address
-    r"|^[^。！？，,]{0,20}\s+https?://\S+$|^[^。！？]{0,24}(?:记者|通讯员|特约撰稿人)$",  # a reporter's role line
+    r"|(?:阅读|浏览|点击|访问)(?:次数|量)?\s*[:：]?\s*\d+\s*次|第\s*\d+\s*(?:个|位)(?:阅览|访问|读)者"
+    r"|trackback|引用通告|共找到\s*[\d,，]+\s*(?:个|条|篇)|下载.{0,12}(?:应用程序|应用)",
     re.I,
 )
 
@@ -1438,7 +1448,7 @@ def _is_furniture(b: _TextBlock) -> bool:
     text = b.text
     if _BOILERPLATE_START.match(text) or _BOILERPLATE_ANYWHERE.search(text):
         return True
-    if len(text) <= 200 and _EDITORIAL_NOTE.search(text):
+    if len(text) <= 200 and (_EDITORIAL_LINE.match(text) or _EDITORIAL_PHRASE.search(text)):
         return True
     # the project's rules are about furniture lines; a paragraph is article text (and the script
     # conversion those rules need costs more than all the rest on a long body)
