@@ -109,7 +109,9 @@ def run_crawl(label: str, set_dir: Path, start_url: str, work: Path, workers: in
             "-s", f"REPLAY_DIR={set_dir}", "-s", f"EMBEDDED_DB_DIR={work / 'db'}", "-s", f"SPILL_DIR={work / 'spill'}",
             "-s", f"MONGO_URI={mongo_uri}", "-s", f"MONGO_DATABASE={database}",
             "-s", f"STATS_FILE={work / f'w{n}.stats.json'}", "-s", "LOG_LEVEL=INFO",
-            "-s", "SPIDERMON_ENABLED=0", "-s", f"SPIDERMON_REPORT_DIR={work / 'reports'}",
+            # The whole crawl as it runs in production: monitors at close, the run report.
+            "-s", "SPIDERMON_ENABLED=1", "-s", f"SPIDERMON_REPORT_DIR={work / 'reports'}",
+            "-s", f"RUN_REPORT_DIR={work / 'reports'}",
         ]
         if redis_url:
             cmd += ["-s", f"REDIS_URL={redis_url}"]
