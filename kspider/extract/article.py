@@ -94,7 +94,8 @@ _NEGATIVE_ATTR = re.compile(
     r"newsletter|disclaimer|mianze|statement|shengming|editor|zrbj|weixin|wechat|qr|wx|intro|summary|abstract|digest|zhaiyao)(?:$|[\s_\d-])",
     re.I,
 )
-_COMMENT_WORD = re.compile(r"comment|cmt|pinglun|repl|gentie|discuss", re.I)  # cheap test first
+# a cheap first test, on lower-cased words (a case-insensitive regex scans several times slower)
+_COMMENT_WORD = re.compile(r"comment|cmt|pinglun|repl|gentie|discuss")
 _COMMENT_TOKEN = re.compile(r"(?:^|[-_])(?:comments?|cmt|pinglun|reply|replies|gentie|discuss)(?:$|[-_])", re.I)
 # tokens that only say a page has comments somewhere (a feature switch, a counter, a button)
 _COMMENT_NOT = re.compile(r"feature|tab|count|num|btn|button|icon|link|enable|open|total|switch", re.I)
@@ -105,7 +106,7 @@ class _CommentAttr:
 
     @staticmethod
     def search(words: str) -> bool:
-        return bool(_COMMENT_WORD.search(words)) and any(
+        return bool(_COMMENT_WORD.search(words.lower())) and any(
             _COMMENT_TOKEN.search(t) and not _COMMENT_NOT.search(t) for t in words.split())
 
 
@@ -147,11 +148,11 @@ _NOTICE_TAIL = re.compile(r"^(?:[①②③④⑤⑥⑦⑧⑨⑩※]|\d{1,2}[.、
                           r"免责声明|免責聲明|版权声明|版權聲明)")
 # … and what it holds anywhere (no anchored alternative here: the regex engine then skips ahead by first
 # characters, which is most of the cost on long paragraphs)
+# (matched against the lower-cased line: a case-insensitive regex scans long paragraphs several times slower)
 _BOILERPLATE_ANYWHERE = re.compile(
     r"免责声明|免責聲明|版权声明|版權聲明|版权所有|版權所有|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}|"
-    r"二维码关注|扫码关注|尽在.{0,12}(?:APP|客户端)$|(?<=[\u4e00-\u9fff])ICP[备证]\s*\d|违法和不良信息举报|"
-    r"All Rights Reserved",
-    re.I,
+    r"二维码关注|扫码关注|尽在.{0,12}(?:app|客户端)$|(?<=[\u4e00-\u9fff])icp[备证]\s*\d|违法和不良信息举报|"
+    r"all rights reserved",
 )
 
 
@@ -471,7 +472,7 @@ def _comment_flags(page: _Page) -> bytearray:
     # token test on the few elements whose words hold a comment word
     joined = "\n".join([words[i] for i in attributed])  # type: ignore[misc]
     offsets = list(accumulate(len(words[i]) + 1 for i in attributed))  # type: ignore[arg-type]
-    hits = sorted({bisect_right(offsets, m.start()) for m in _COMMENT_WORD.finditer(joined)})
+    hits = sorted({bisect_right(offsets, m.start()) for m in _COMMENT_WORD.finditer(joined.lower())})
     covered = 0
     for j in hits:
         i = attributed[j]
@@ -1440,16 +1441,30 @@ _EDITORIAL_PHRASE = re.compile(
     r"|不代表(?:本|我|该|平台|\S{1,8}(?:网|站|平台|号|报))[^。！？]{0,6}(?:观点|立场|看法)"
     r"|(?:言论|内容|文章|本文)纯属(?:作者)?个人(?:观点|行为)"
     r"|(?:阅读|浏览|点击|访问)(?:次数|量)?\s*[:：]?\s*\d+\s*次|第\s*\d+\s*(?:个|位)(?:阅览|访问|读)者"
-    r"|trackback|引用通告|共找到\s*[\d,，]+\s*(?:个|条|篇)|下载.{0,12}(?:应用程序|应用)",
-    re.I,
+    r"|trackback|引用通告|共找到\s*[\d,，]+\s*(?:个|条|篇)|下载.{0,12}(?:应用程序|应用)",  # on the lower-cased line
 )
+
+
+# every match of _BOILERPLATE_ANYWHERE / _EDITORIAL_PHRASE holds one of these
+_ANYWHERE_KEYS = ("声明", "聲明", "所有", "copyright", "©", "关注", "尽在", "icp", "举报", "reserved")
+_PHRASE_KEYS = ("代表", "纯属", "阅读", "浏览", "点击", "访问", "阅览", "读者", "trackback", "引用通告", "共找到", "下载")
+
+
+def _holds_any(text: str, keys: tuple[str, ...]) -> bool:
+    for key in keys:  # a plain loop: any() over a generator costs twice as much here
+        if key in text:
+            return True
+    return False
 
 
 def _is_furniture(b: _TextBlock) -> bool:
     text = b.text
-    if _BOILERPLATE_START.match(text) or _BOILERPLATE_ANYWHERE.search(text):
+    low = text.lower()
+    # (substring tests first: a regex alternation tries every alternative at every position of a paragraph)
+    if _BOILERPLATE_START.match(text) or _holds_any(low, _ANYWHERE_KEYS) and _BOILERPLATE_ANYWHERE.search(low):
         return True
-    if len(text) <= 200 and (_EDITORIAL_LINE.match(text) or _EDITORIAL_PHRASE.search(text)):
+    if len(text) <= 200 and (_EDITORIAL_LINE.match(text)
+                             or _holds_any(low, _PHRASE_KEYS) and _EDITORIAL_PHRASE.search(low)):
         return True
     # the project's rules are about furniture lines; a paragraph is article text (and the script
     # conversion those rules need costs more than all the rest on a long body)
