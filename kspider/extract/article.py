@@ -274,8 +274,6 @@ def _is_hidden(el: etree._Element) -> bool:
 # phrasing elements: their class and id are read only where a rule looks at them
 _INLINE_TAGS = frozenset("a span i em b strong img font small big u s sup sub label abbr cite code tt "
                          "input wbr ins del mark q kbd var time".split())
-# elements that may be hidden, found by lxml (the exact test is _is_hidden)
-_MAYBE_HIDDEN = etree.XPath("//*[@hidden or contains(@style, 'none')]")
 _ROW_BREAK_NAMES = sorted(BLOCK_TAGS - {"td", "th"}) + ["br", "img"]
 _CELLS = frozenset(("td", "th"))
 _ROW_BREAKS = frozenset(_ROW_BREAK_NAMES)
@@ -338,7 +336,6 @@ def _walk(root: etree._Element) -> _Page:
     link_depth = 0
     max_depth = 1
     block_tags, skip_tags, inline_tags = BLOCK_TAGS, SKIP_TAGS, _INLINE_TAGS
-    hidden = {el for el in _MAYBE_HIDDEN(root) if _is_hidden(el)}
     append_piece, append_linked = pieces.append, linked.append
     append_block = blocks.append
 
@@ -383,8 +380,8 @@ def _walk(root: etree._Element) -> _Page:
                 if link_depth:
                     append_linked(tail)
         tag = el.tag
+        keys = el.keys()  # one call; most elements lack most attributes
         if tag not in inline_tags:  # inline elements' class and id are read on demand
-            keys = el.keys()  # one call; most elements lack one or both attributes
             cls = el.get("class") if keys and "class" in keys else None
             cid = el.get("id") if keys and "id" in keys else None
             if cls or cid:
@@ -392,7 +389,8 @@ def _walk(root: etree._Element) -> _Page:
                 attributed.append(i)
             else:
                 words[i] = ""
-        if tag in skip_tags or tag == "br" or tag == "hr" or (hidden and el in hidden):
+        if tag in skip_tags or tag == "br" or tag == "hr" \
+                or keys and ("style" in keys or "hidden" in keys) and _is_hidden(el):
             if (tag == "br" or tag == "hr") and pieces:
                 flush()
             last = end[i]
