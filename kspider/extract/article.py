@@ -45,7 +45,7 @@ import copy
 import json
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import accumulate, chain, islice
 from typing import Any, Iterable, Optional, Union
@@ -250,6 +250,7 @@ class _Page:
     # class and id of each element ("" when it has neither; None: an inline element, read on demand)
     words: list[Optional[str]]
     attributed: list[int]  # pre-order indexes of the elements (not inline) with a class or id
+    aside: dict[int, bool] = field(default_factory=dict)  # _comment_owner's answers, per element
 
     def word(self, i: int) -> str:
         w = self.words[i]
@@ -1369,21 +1370,30 @@ _SIDEBAR_ATTR = re.compile(r"(?:^|[\s_-])(?:side|sidebar|aside|right|rightbox)(?
 
 
 def _comment_owner(page: _Page, idx: int) -> bool:
-    """Whether the element at ``idx`` sits in a comment box or a sidebar (walking up the parent table)."""
-    seen = 0
-    while idx > 0 and seen < 400:
-        el = page.elements[idx]
-        words = page.word(idx)
-        if isinstance(el.tag, str) and el.tag in ("body", "html"):
+    """Whether the element at ``idx`` sits in a comment box or a sidebar (walking up the parent table;
+    each element's answer is kept, so ancestors are looked at once per page)."""
+    memo = page.aside
+    path: list[int] = []
+    found = False
+    while idx > 0 and len(path) < 400:
+        known = memo.get(idx)
+        if known is not None:
+            found = known
             break
+        el = page.elements[idx]
+        if el.tag in ("body", "html"):
+            break
+        path.append(idx)
+        words = page.word(idx)
         # (a sidebar is a container: an inline element floated right is none)
-        if words and (_COMMENT_ATTR.search(words) or el.tag not in _INLINE_TAGS and _SIDEBAR_ATTR.search(words)):
-            return True
-        if isinstance(el.tag, str) and el.tag.lower() == "aside":
-            return True
+        if words and (_COMMENT_ATTR.search(words) or el.tag not in _INLINE_TAGS and _SIDEBAR_ATTR.search(words)) \
+                or el.tag == "aside":
+            found = True
+            break
         idx = page.parent[idx]
-        seen += 1
-    return False
+    for i in path:
+        memo[i] = found
+    return found
 
 
 _HEADER_LABEL = re.compile(r"(?:来源|來源|作者|记者|通讯员|編輯|编辑|时间|時間|日期|发布|發佈|点击|浏览|阅读|字号|字体|"
