@@ -413,3 +413,12 @@ def test_post_time_above_the_headline_in_a_right_floated_span():
     result = extract_article(page, "http://bbs.example.cn/archiver/?tid-1011.html", REF_2005)
     assert result.title == "园区物流中心投用"
     assert result.published_at == "2003-05-29T09:07:00+08:00"
+
+
+def test_blog_post_headline_linking_to_its_own_permalink():
+    page = ('<html><head><meta charset="utf-8"></head><body><div id="side"><ul>'
+            '<li><a href="/blog/zb/archive/2005/10/12/1110459.html">10. 秋冬新品发布会(6)</a></li></ul></div>'
+            '<div id="main"><div class="menu"><a href="/blog/zb/archive/2005/07/31/255509.html">园区物流中心投用(附图)</a></div>'
+            f'<div class="box">{_TEXT}</div></div></body></html>')
+    result = extract_article(page, "http://blog.example.cn/blog/zb/archive/2005/07/31/255509.aspx", REF_2005)
+    assert result.title == "园区物流中心投用(附图)"

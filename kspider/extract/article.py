@@ -689,14 +689,35 @@ _EMPHASIS = ("strong", "b", "font", "big", "h1", "h2", "h3", "h4", "h5", "h6")
 _CENTRED = re.compile(r"text-align\s*:\s*center", re.I)
 
 
+def _links_here(el: etree._Element, url: str) -> bool:
+    """Whether a link in ``el`` points to the page itself (a blog post's headline links to its permalink;
+    the same path with another extension counts)."""
+    here = re.sub(r"\.\w+$", "", urlsplit(url).path)
+    for a in el.iter("a"):
+        href = (a.get("href") or "").strip()
+        if href and not href.startswith(("#", "javascript:")):
+            try:
+                there = re.sub(r"\.\w+$", "", urlsplit(urljoin(url, href)).path)
+            except ValueError:
+                continue
+            if there == here and len(here) > 1:
+                return True
+    return False
+
+
 def _display_headline(page: "_Page", blocks: list["_TextBlock"], prose_k: int, names: Iterable[str],
-                      host: str) -> Optional[int]:
+                      host: str, url: str) -> Optional[int]:
     """A line shown as the headline right above the text without a heading element (old layouts:
-    a centred cell, bold or large type): the nearest such short line, byline lines passed over."""
+    a centred cell, bold or large type; a blog's permalink): the nearest such short line, byline lines
+    passed over."""
     for k in range(prose_k - 1, max(-1, prose_k - 12), -1):
         b = blocks[k]
         text = b.text
-        if b.linked or not (4 <= len(text) <= 60) or b.punct > 2 or text.endswith(("。", ":", "：")):
+        if not (4 <= len(text) <= 60) or b.punct > 2 or text.endswith(("。", ":", "：")):
+            continue
+        if b.linked:
+            if b.linked == b.chars and _links_here(page.elements[b.owner], url):
+                return k
             continue
         if _HEADER_LABEL.search(text) and not _TITLE_LABEL.match(text) or _ANY_DATE.search(text) \
                 or _BARE_ADDRESS.match(text):
@@ -1106,7 +1127,7 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         marked = [(k, b) for k, b, el in candidates if el.tag in ("h1", "h2") or _TITLE_ATTR.search(_attr_words(el))]
         close = [(k, b) for k, b in marked if prose_k - 12 <= k < prose_k]
         meta_shown = any(_norm_title(t) in shown for t in (og_title, ld_title, tag_title) if t)
-        shown_k = _display_headline(page, blocks, prose_k, names, host) if not close and not meta_shown else None
+        shown_k = _display_headline(page, blocks, prose_k, names, host, url) if not close and not meta_shown else None
         if close:
             headline_k, title = close[0][0], _heading_text(page, blocks, close[0][0])
         elif shown_k is not None:
