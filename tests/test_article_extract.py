@@ -422,3 +422,17 @@ def test_blog_post_headline_linking_to_its_own_permalink():
             f'<div class="box">{_TEXT}</div></div></body></html>')
     result = extract_article(page, "http://blog.example.cn/blog/zb/archive/2005/07/31/255509.aspx", REF_2005)
     assert result.title == "园区物流中心投用(附图)"
+
+
+def test_counter_credit_and_greeting_lines_go_a_sentence_naming_a_notice_stays():
+    body = [
+        "园区新建的物流中心昨天投入使用，占地一百二十亩，可以同时停放两百辆货车，周边企业的仓储难题将得到缓解。",
+        "该视频发布后迅速走红，随后因某公司的版权声明而被删除，当事人表示仍会继续分享园区的变化和企业的故事。",
+    ]
+    page = ('<html><head><meta charset="utf-8"><title>园区新建物流中心_某某网</title></head><body>'
+            '<div class="article"><h1>园区新建物流中心</h1><div class="info">2025-04-22 10:14</div>'
+            '<p>297</p><p>欢迎来到【园区日报】栏目!这里是你每天了解园区动态的指南。</p>'
+            + "".join(f"<p>{t}</p>" for t in body) + '<p>—— 由某某日报组创作</p>'
+            '<table><tr><td>序号</td><td>企业</td></tr><tr><td>1</td><td>某某公司</td></tr></table></div></body></html>')
+    result = extract_article(page, "http://www.example.com.cn/news/2025/0422/1234.html", REF_2025)
+    assert result.content_text.split("\n") == body + ["序号 企业", "1 某某公司"]

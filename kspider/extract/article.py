@@ -1188,7 +1188,9 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         if kept and (len(text) <= 200 and is_tail_marker(text) or _TAIL.match(text) or _NOTICE_TAIL.match(text)):
             dropped.append(b)
             break
-        if _is_furniture(b):
+        # (a bare number outside a table or list is a counter: views, likes)
+        if _is_furniture(b) or text.isdigit() and len(text) <= 7 and page.elements[b.owner].tag not in _LISTED \
+                and page.elements[page.parent[b.owner]].tag not in _LISTED:
             dropped.append(b)
             continue
         kept.append(b)
@@ -1462,7 +1464,9 @@ _EDITORIAL_LINE = re.compile(
     r"|作者[^，。,]{1,30}[，,]\s*(?:系|为|是)[^。！？]{0,40}(?:作者|撰稿人|记者|编辑|研究员)。?$"  # an author's bio line
     r"|欢迎(?:加入|订阅)[^。！？]{0,20}(?:邮件列表|邮件|会员)|[^。！？]{0,10}版主\s*[:：]"
     r"|[^。！？]{0,30}(?:网站|网|门户)\s*(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?$"  # a site's name and address
-    r"|[^。！？，,]{0,20}\s+https?://\S+$|[^。！？]{0,24}(?:记者|通讯员|特约撰稿人)$",  # a reporter's role line
+    r"|[^。！？，,]{0,20}\s+https?://\S+$|[^。！？]{0,24}(?:记者|通讯员|特约撰稿人)$"  # a reporter's role line
+    r"|[-—]{1,2}\s*由[^。！？]{1,20}(?:创作|撰写|编写|整理|编译|报道|出品)$"  # a credit line
+    r"|欢迎(?:来到|收看|收听|阅读)[^。！？]{0,20}(?:栏目|专栏|频道|节目)",  # a column's greeting
     re.I,
 )
 _EDITORIAL_PHRASE = re.compile(
@@ -1479,6 +1483,9 @@ _ANYWHERE_KEYS = ("声明", "聲明", "所有", "copyright", "©", "关注", "�
 _PHRASE_KEYS = ("代表", "纯属", "阅读", "浏览", "点击", "访问", "阅览", "读者", "trackback", "引用通告", "共找到", "下载")
 
 
+_LISTED = frozenset(("td", "th", "li", "dd", "dt", "tr"))
+
+
 def _holds_any(text: str, keys: tuple[str, ...]) -> bool:
     for key in keys:  # a plain loop: any() over a generator costs twice as much here
         if key in text:
@@ -1490,8 +1497,13 @@ def _is_furniture(b: _TextBlock) -> bool:
     text = b.text
     low = text.lower()
     # (substring tests first: a regex alternation tries every alternative at every position of a paragraph)
-    if _BOILERPLATE_START.match(text) or _holds_any(low, _ANYWHERE_KEYS) and _BOILERPLATE_ANYWHERE.search(low):
+    if _BOILERPLATE_START.match(text):
         return True
+    if _holds_any(low, _ANYWHERE_KEYS):
+        m = _BOILERPLATE_ANYWHERE.search(low)
+        # a notice names itself early or is short: a sentence that mentions a 版权声明 far into a paragraph is text
+        if m and (m.start() <= 15 or len(text) <= 60 and not _SENTENCE_END.search(text)):
+            return True
     if len(text) <= 200 and (_EDITORIAL_LINE.match(text)
                              or _holds_any(low, _PHRASE_KEYS) and _EDITORIAL_PHRASE.search(low)):
         return True
