@@ -97,6 +97,19 @@ def _analysis_text(text: str) -> str:
     return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
 
 
+class _DropPunctuation(dict):  # type: ignore[type-arg]
+    """A ``str.translate`` table deleting punctuation, symbols, separators and control characters
+    (Unicode categories P, S, Z, C), filled as characters are met: one lookup per character in C."""
+
+    def __missing__(self, codepoint: int) -> int | None:
+        value = None if unicodedata.category(chr(codepoint))[0] in "PSZC" else codepoint
+        self[codepoint] = value
+        return value
+
+
+_DROP_PUNCTUATION = _DropPunctuation()
+
+
 def normalize_ad_text(text: str) -> str:
     """The ad's identity text: Simplified, NFKC, lower case, no whitespace,
     punctuation or symbols, 蕞 restored to 最 (the site's advertising-law
@@ -104,7 +117,7 @@ def normalize_ad_text(text: str) -> str:
     punctuation, phone grouping or script gives the same string."""
     text = _analysis_text(text).lower()
     text = re.sub(r"蕞(?!尔)", "最", text)
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PSZC")
+    return text.translate(_DROP_PUNCTUATION)
 
 
 def ad_fingerprint(text: str) -> str:
