@@ -1269,9 +1269,9 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
     # lines after the body's first prose, in or right after the body (责任编辑 / 来源 lines, even in pruned parts)
     body_stop = page.end[body_idx]
     zone_ids = {id(b) for b in zone}
-    tail_lines = [b.text for b in blocks[first_prose:] if id(b) not in zone_ids
-                  and (b.owner <= body_stop or position[id(b)] <= (position[id(kept[-1])] if kept else first_prose) + 20)
-                  and len(b.text) <= 100]
+    reach = (position[id(kept[-1])] if kept else first_prose) + 20
+    tail_lines = [b.text for k, b in enumerate(blocks[first_prose:], first_prose) if id(b) not in zone_ids
+                  and (b.owner <= body_stop or k <= reach) and len(b.text) <= 100]
     if result.editor is None or (byline is not None and byline.editor is None):
         for editor_re in (_CHIEF_EDITOR_RE, _EDITOR_RE):  # 责任编辑 over 编辑
             m = next((m for m in map(editor_re.search, tail_lines + [zone_text]) if m), None)
@@ -1375,8 +1375,8 @@ def _author_element(page: _Page, body_idx: int) -> Optional[str]:
     lo = max(page.parent[body_idx], 0)
     for i in range(lo, min(len(page.elements), page.end[body_idx] + 40)):
         el = page.elements[i]
-        if el.get("rel") == "author" or (page.word(i) and _AUTHOR_ATTR.search(page.word(i))
-                                         and not len(el.findall(".//a")) > 1):
+        if (el.tag == "a" or el.tag == "link") and el.get("rel") == "author" \
+                or (page.word(i) and _AUTHOR_ATTR.search(page.word(i)) and not len(el.findall(".//a")) > 1):
             if _comment_owner(page, i):
                 continue
             text = re.sub(r"^(?:作者|文|by)\s*[:：/]?\s*", "", _text_of(el), flags=re.I).strip()
