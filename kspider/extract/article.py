@@ -499,9 +499,9 @@ def _choose_body(page: _Page) -> tuple[int, Optional[tuple[int, int]]]:
         value = -0.5 * b.chars if in_comments[b.owner] else _block_value(b)
         values.append(value)
         score[b.owner] += value
-    total = score[:]
-    for i in range(n - 1, 0, -1):
-        total[page.parent[i]] += total[i]
+    # a subtree is a range of pre-order indexes: its total is a difference of prefix sums
+    prefix = [0.0, *accumulate(score)]
+    total = [prefix[e + 1] - prefix[i] for i, e in enumerate(page.end)]
     best = max(range(n), key=total.__getitem__)  # the first of equals, as a loop would
     best_score = total[best]
     run_best, run = float("-inf"), (0, -1)
