@@ -436,3 +436,14 @@ def test_counter_credit_and_greeting_lines_go_a_sentence_naming_a_notice_stays()
             '<table><tr><td>序号</td><td>企业</td></tr><tr><td>1</td><td>某某公司</td></tr></table></div></body></html>')
     result = extract_article(page, "http://www.example.com.cn/news/2025/0422/1234.html", REF_2025)
     assert result.content_text.split("\n") == body + ["序号 企业", "1 某某公司"]
+
+
+def test_nearest_title_cell_above_the_text_wins_over_a_sidebar_heading():
+    page = ('<html><head><meta charset="utf-8"><title>海姑娘 | blog.example.com</title></head><body>'
+            '<div class="nav"><h3>更多文章目录</h3><h2>我的另外2个博客</h2><ul><li><a href="/b1">望月小筑</a></li>'
+            '<li><a href="/b2">小茶妹的歌声</a></li></ul></div><table>'
+            '<tr><td class="post-title">园区物流中心投用 (图)</td></tr><tr><td class="post-title">2005-06-14 03:25:55</td></tr>'
+            f'<tr><td class="post-body">{_TEXT}</td></tr></table></body></html>')
+    result = extract_article(page, "http://blog.example.com/archives.php?date=200506&blogID=1854&wid=2", REF_2005)
+    assert result.title == "园区物流中心投用 (图)"
+    assert result.published_at == "2005-06-14T03:25:55+08:00"

@@ -1125,7 +1125,8 @@ def _extract(page: _Page, url: str, ref: datetime, tz: str, result: ArticleResul
         prose_k = next((k for k, b in body_blocks if _block_value(b) > 0 and b.punct > b.text.endswith(("？", "！", "?", "!"))
                         and page.elements[b.owner].tag not in _HEADINGS and not _looks_header(b, None, ref)), body_first)
         marked = [(k, b) for k, b, el in candidates if el.tag in ("h1", "h2") or _TITLE_ATTR.search(_attr_words(el))]
-        close = [(k, b) for k, b in marked if prose_k - 12 <= k < prose_k]
+        close = sorted(((k, b) for k, b in marked if prose_k - 12 <= k < prose_k and not _DATE_LINE.match(b.text)),
+                       key=lambda kb: -kb[0])  # nearest first; a date line is no headline
         meta_shown = any(_norm_title(t) in shown for t in (og_title, ld_title, tag_title) if t)
         shown_k = _display_headline(page, blocks, prose_k, names, host, url) if not close and not meta_shown else None
         if close:
@@ -1439,6 +1440,7 @@ def _looks_header(b: _TextBlock, title: Optional[str], ref: datetime) -> bool:
 
 
 _SENTENCE_END = re.compile(r"[。！？!?]")
+_DATE_LINE = re.compile(r"^[\s\d:：/.\-年月日时分秒]+$")
 _FULL_DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
 # whether a line shows a date (what it is does not matter here)
 _ANY_DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}|"
