@@ -397,8 +397,14 @@ def _walk(root: etree._Element) -> _Page:
             last = end[i]
             if last > i:
                 words[i + 1:last + 1] = [""] * (last - i)
-            open_idx.append(i)
-            open_kind.append(3)
+                open_idx.append(i)
+                open_kind.append(3)
+            else:  # a leaf ends right here: only its tail is text
+                tail = el.tail
+                if tail and (pieces or not tail.isspace()):
+                    append_piece(tail)
+                    if link_depth:
+                        append_linked(tail)
             i = last + 1
             continue
         if tag in block_tags:
@@ -425,10 +431,25 @@ def _walk(root: etree._Element) -> _Page:
             append_piece(text)
             if link_depth:
                 append_linked(text)
-        open_idx.append(i)
-        open_kind.append(kind)
-        if len(open_idx) > max_depth:
-            max_depth = len(open_idx)
+        if end[i] == i:  # a leaf ends right here (no push and pop)
+            if kind == 1:
+                if pieces:
+                    flush()
+                owners.pop()
+            elif kind == 2:
+                link_depth -= 1
+            tail = el.tail
+            if tail and (pieces or not tail.isspace()):
+                append_piece(tail)
+                if link_depth:
+                    append_linked(tail)
+            if len(open_idx) >= max_depth:
+                max_depth = len(open_idx) + 1
+        else:
+            open_idx.append(i)
+            open_kind.append(kind)
+            if len(open_idx) > max_depth:
+                max_depth = len(open_idx)
         i += 1
     while len(open_idx) > 1:
         j = open_idx.pop()
