@@ -15,6 +15,8 @@ Each write call (a bulk included) is one ``BEGIN IMMEDIATE`` transaction, all
 or nothing, so single-document operations are atomic between processes as in
 MongoDB: an update whose filter holds a condition applies only while the
 condition holds, and a second insert of an `_id` raises ``DuplicateKey``.
+Inside ``write_scope`` (a batch's writes: one transaction, one commit) each
+call is a savepoint instead, still all or nothing on its own.
 A bulk reads the documents it updates in one query and writes them, and their
 index rows, with one statement each.
 """
