@@ -116,7 +116,7 @@ class RunFigures:
             if adapter.get(name) not in (None, "", [], {}):
                 counts[name] = counts.get(name, 0) + 1
         if kind == "rental_ad":
-            ad = adapter.asdict()
+            ad = adapter  # read in place: asdict() would deep-copy every field of every ad
             town = town_of(ad)
             if town:
                 figures = self.towns.setdefault(town, {"rent": [], "sale": [], "area": []})
