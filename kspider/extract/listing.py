@@ -42,7 +42,8 @@ NEVER_FOLLOW = re.compile(
 )
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SKIP = frozenset(("script", "style", "noscript", "template", "iframe", "select", "option", "textarea", "head"))
-_NEXT = re.compile(r"^(?:下一?[页頁]|下[一]?[页頁]\s*[>»›]*|next(?:\s*page)?|older(?:\s*posts?)?|较早的文章|[>»›]|&gt;)\s*[>»›]*$",
+# The text of a pager's "next page" link (下一页, 下頁 >>, next, older posts, ›, &gt; …).
+NEXT_LINK_TEXT = re.compile(r"^(?:下一?[页頁]|下[一]?[页頁]\s*[>»›]*|next(?:\s*page)?|older(?:\s*posts?)?|较早的文章|[>»›]|&gt;)\s*[>»›]*$",
                    re.I)
 _PAGER_TEXT = re.compile(
     r"^(?:\[?\d{1,4}\]?|第\s*\d{1,4}\s*[页頁]|下一?[页頁]|上一?[页頁]|首[页頁]|尾[页頁]|末[页頁]|最后一?[页頁]|"
@@ -264,7 +265,7 @@ def _pager_links(anchors: list[tuple[Any, str]], base_url: str) -> tuple[list[st
                     continue
         if url == own:
             continue  # the current page (a last page's 下一页 may point to itself)
-        if next_url is None and (rel == "next" or _NEXT.match(text)):
+        if next_url is None and (rel == "next" or NEXT_LINK_TEXT.match(text)):
             next_url = url
         if url not in pages:
             pages.append(url)

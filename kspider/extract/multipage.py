@@ -10,19 +10,16 @@ stores one article: the first page's fields, the bodies of all pages in order.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable, Optional, Sequence
 from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
 from kspider.extract.ids import canonical_url
-from kspider.extract.text import normalize_text
+from kspider.extract.listing import NEXT_LINK_TEXT, anchor_text
 
 # A site's longest article is a few dozen pages; a bar that goes on is a listing's.
 MAX_ARTICLE_PAGES = 30
-
-_NEXT_TEXT = re.compile(r"^\s*(?:下一页|下页|下一頁|下頁|next(?:\s*page)?|›|»|>)\s*$", re.I)
 
 
 def next_article_page(page: Selector, url: str, selectors: Sequence[str], seen: Iterable[str]) -> Optional[str]:
@@ -43,8 +40,8 @@ def next_article_page(page: Selector, url: str, selectors: Sequence[str], seen: 
             target = urljoin(url, href)
             if urlsplit(target).hostname != host or canonical_url(target) in done:
                 continue
-            text = normalize_text(" ".join(link.css("::text").getall()))
-            if _NEXT_TEXT.match(text):
+            text = anchor_text(link.root)
+            if NEXT_LINK_TEXT.match(text):
                 return target
             if text.isdigit():
                 numbered.append((int(text), target))

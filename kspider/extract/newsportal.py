@@ -90,7 +90,6 @@ _LABELS: dict[str, str] = {
 _LABEL_RE = re.compile("(" + "|".join(sorted(map(re.escape, _LABELS), key=len, reverse=True)) + r")\s*(?:[:：]|(?=\d))")
 _EDITOR_LINE = re.compile(r"[【\[]\s*[责責]任[编編][辑輯]\s*[:：]\s*([^】\]]+?)\s*[】\]]")
 _SOURCE_URL_LINE = re.compile(r"(?:原文|来源|來源)(?:地址|链接|鏈接|網址|网址)\s*[:：]\s*(https?://[^\s<>\"'，。]+)")
-_NEXT_TEXT = re.compile(r"^(?:下一?[页頁]|下页|next|›|»|>|&gt;)", re.I)
 _RELATED_HEADING = re.compile(r"^(?:相关|相關|相关文章|相關文章|相关阅读|相關閱讀|相关推荐|相關推薦|Related(?: posts| articles)?)\s*[:：]?$",
                               re.I)
 _HOME_CRUMBS = {"首页", "首頁", "home", "主页", "主頁", "正文", "正文内容"}
@@ -206,7 +205,7 @@ def _next_page(sel: Selector, layout: Optional[Layout], base_url: str) -> Option
     for css in layout_selectors(layout, "page_links"):
         for link in sel.css(css):
             href = (link.xpath("@href").get() or "").strip()
-            if href and _NEXT_TEXT.match(node_text(link)):
+            if href and generic_listing.NEXT_LINK_TEXT.match(node_text(link)):
                 return urljoin(base_url, href)
     return None
 

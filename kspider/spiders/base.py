@@ -9,6 +9,7 @@ import logging
 import re
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, Optional
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import Response
@@ -222,8 +223,6 @@ class KSpider(scrapy.Spider):
     def article_at(self, url: str, fields: dict[str, Any], canonical: Optional[str] = None) -> Article:
         """An Article for the page at ``url`` (the first page of a split article) from parsed fields
         (their ``quality_flags`` already holding the download layer's page flags)."""
-        from urllib.parse import urljoin
-
         site = self.site_for(url)
         canon = canonical_url(urljoin(url, canonical)) if canonical else canonical_url(url)
         # Only trust a canonical link that stays on a host of this template.
