@@ -187,3 +187,24 @@ def test_split_article_with_a_lost_page_is_stored_flagged(tmp_path):
     assert "article/pages_joined" not in got["stats"]
     assert f"article {SPLIT}: page 3 ({SPLIT}&page=3) not fetched; stored with its first 2 page(s)" in got["log"]
     assert got["count"] == 7
+
+
+def test_split_article_with_an_empty_later_page_is_stored_flagged(tmp_path):
+    """Page 2 served without its body (the paragraphs gone): pages 1 and 3 stored, flagged, counted, logged."""
+    import re
+    import shutil
+
+    broken = tmp_path / "set"
+    shutil.copytree(SET, broken)
+    page2 = broken / "www.jssuxun.example" / "show-12-3605-2.html"
+    html = page2.read_bytes().decode("gbk")
+    page2.write_bytes(re.sub(r"<p>\u3000\u3000[^<]*</p>\n?", "", html).encode("gbk"))
+    got = replay_crawl("jssuxun", broken, tmp_path, ["-a", f"urls={LISTING_URL}"])
+    item = got["items"][SPLIT]
+    lines = ARTICLES[SPLIT]["content_text"].split("\n")
+    assert item["content_text"] == "\n".join(lines[:4] + lines[7:])
+    assert item["editor"] == "沈佳"
+    assert "multi_page" in item["quality_flags"]
+    assert got["stats"]["article/pages_empty"] == 1
+    assert "article/pages_joined" not in got["stats"]
+    assert f"article {SPLIT}: page 2 ({SPLIT}&page=2) shows no body text" in got["log"]

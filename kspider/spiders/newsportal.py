@@ -21,7 +21,8 @@ Articles split over pages: where the site's layout hints name the article's
 page bar (``article_pages``), the later pages are fetched one after another
 and one article is stored, its body joined from all pages (stat
 ``article/pages_joined``); a later page that fails leaves the article stored
-with the pages read, flagged ``multi_page`` (stat ``article/pages_missing``).
+with the pages read, flagged ``multi_page`` (stat ``article/pages_missing``;
+a later page without body text: ``article/pages_empty``).
 Without the hint a page bar only flags the article ``multi_page``.
 
 Articles: kspider.extract.newsportal (hints first, the generic extractor for
@@ -149,7 +150,13 @@ class NewsPortalSpider(KSpider):
         """A later page of a split article: its body joins the pages before it."""
         site = self._site(response)
         parts = response.meta[ARTICLE_PARTS]
-        append_page(parts["fields"], self._read_article(response, site))
+        later = self._read_article(response, site)
+        if not later.content_text:
+            parts["incomplete"] = True
+            self.crawler.stats.inc_value("article/pages_empty")
+            self.logger.warning("article %s: page %d (%s) shows no body text; stored without it, flagged "
+                                "multi_page", parts["url"], len(parts["seen"]) + 1, response.url)
+        append_page(parts["fields"], later)
         parts["flags"] = with_page_flags(parts["flags"], response)
         parts["seen"].append(canonical_url(response.url))
         yield from self._next_part_or_article(response, site, parts)
@@ -177,7 +184,7 @@ class NewsPortalSpider(KSpider):
             yield response.follow(following, callback=self.parse_article_part, errback=self.article_part_failed,
                                   meta={"page_kind": "post", ARTICLE_PARTS: parts})
             return
-        yield from self._article(parts, complete=True, response=response)
+        yield from self._article(parts, complete=not parts.get("incomplete"), response=response)
 
     def _article(self, parts: dict[str, Any], complete: bool, response: Optional[Response] = None) -> Iterator[Any]:
         fields = parts["fields"]
