@@ -19,7 +19,7 @@ import pytest
 
 from kspider.download.charset import better_charset, reads_as
 from kspider.extract.html import body_blocks
-from kspider.extract.page import cap_page, flatten_nesting, nesting_estimate, page_truncated, parseable
+from kspider.extract.page import cap_page, flatten_nesting, nesting_estimate, page_truncated
 from tests.test_incremental import FIXTURES_021CF, open_test_store, run_crawl
 
 HOST = "http://suzhou.021cf.cn/index.php/post/"
@@ -59,7 +59,7 @@ def test_flattening_keeps_every_paragraph_of_a_5000_deep_body():
     assert "页脚" not in lxml.html.document_fromstring(html).text_content()
     # Flattened to what a huge_tree parser reads (2,048 levels), the tree is still deeper than
     # Python's 1,000 frames: body_blocks walks it without recursion, one block per paragraph.
-    deep = lxml.html.document_fromstring(parseable(html, 1900), parser=lxml.html.HTMLParser(huge_tree=True))
+    deep = lxml.html.document_fromstring(flatten_nesting(html, 1900)[0], parser=lxml.html.HTMLParser(huge_tree=True))
     assert max(len(list(el.iterancestors())) for el in deep.iter("p")) > 1500
     assert [b.text for b in body_blocks(deep.body)] == [*NESTED_PARAGRAPHS, "嵌套之后的段落。", "页脚"]
 

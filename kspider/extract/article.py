@@ -156,9 +156,10 @@ _BOILERPLATE_ANYWHERE = re.compile(
 )
 
 
-# Headings after which a page shows no more article text.
-_TAIL = re.compile(r"^(?:反侵权公告|版权声明|免责声明|免責聲明|版權聲明|文档附件|相关附件|往期推荐|往期回顾|往期精选|推荐阅读|相关阅读|延伸阅读|热门推荐|精彩推荐|猜你喜欢|更多阅读|热文推荐|"
-                   r"相关新闻|相关文章|相关报道|热门评论|最新评论|精彩评论|网友评论|全部评论|评论列表|[-—\s]*end[-—\s]*)"
+# Headings after which a page shows no more article text (besides boilerplate.TAIL_MARKERS and the
+# notices of _NOTICE_TAIL, tested beside it).
+_TAIL = re.compile(r"^(?:反侵权公告|文档附件|相关附件|往期推荐|往期回顾|往期精选|精彩推荐|猜你喜欢|更多阅读|热文推荐|"
+                   r"相关新闻|相关报道|热门评论|最新评论|精彩评论|网友评论|全部评论|评论列表|[-—\s]*end[-—\s]*)"
                    r"\s*[:：]?$", re.I)
 # A page-turn bar: "上一页 1 2 3 下一页", "共3页", "第1页".
 _PAGE_BAR = re.compile(r"^(?:(?:页面|页码|分页|pages?)\s*[:：]?\s*)?(?:[<«‹]|上一页|首页|\d{1,3}|下一页|尾页|末页|[>»›]|共\s*\d+\s*页|第\s*\d+\s*页|\s|[|｜])+$")
@@ -168,7 +169,7 @@ _DATE_LABEL = re.compile(r"(?:发布|發佈|發布|更新|上传|发表|發表|�
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _HAS_TIME_ONLY = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2})?\s*$")
 _SITE_SEP = re.compile(r"\s*(?:_|\|{1,2}|｜|--?|—{1,2}|–|·|::|：：|»)\s*")
-_SITE_SEP_KEPT = re.compile(r"(\s*(?:_|\|{1,2}|｜|--?|—{1,2}|–|·|::|：：|»)\s*)")
+_SITE_SEP_KEPT = re.compile(f"({_SITE_SEP.pattern})")
 # what a page prints around its headline: a label (主题：), a page number (页 1), separators left over
 _TITLE_LABEL = re.compile(r"^\s*(?:[*·•■□◆◇●○★☆]+\s*|(?:标题|主题|题目|標題|主題)\s*[:：]\s*)")
 _TITLE_TRAIL = re.compile(r"\s*(?:[(（]\s*(?:页|第)\s*\d+\s*页?\s*[)）]|(?:\s*[-—_|｜]\s*)+)$")
@@ -255,9 +256,7 @@ class _Page:
     def word(self, i: int) -> str:
         w = self.words[i]
         if w is None:
-            el = self.elements[i]
-            cls, cid = el.get("class"), el.get("id")
-            w = self.words[i] = f"{cls or ''} {cid or ''}".strip() if cls or cid else ""
+            w = self.words[i] = _attr_words(self.elements[i])
         return w
 
 
@@ -799,7 +798,7 @@ _US_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})\s+(\d{1,2}):(\d
 
 def _us_date(text: str, ref: datetime, tz: str) -> Optional[ParsedDate]:
     m = _US_DATE.match(text)
-    if not m or not (1 <= int(m[1]) <= 12 and 1 <= int(m[2]) <= 31):
+    if not m or not (1 <= int(m[1]) <= 12 and 1 <= int(m[2]) <= 31 and 1 <= int(m[4]) <= 12):
         return None
     hour = int(m[4]) % 12 + (12 if m[7].upper() == "PM" else 0)
     value = f"{m[3]}-{int(m[1]):02d}-{int(m[2]):02d} {hour:02d}:{m[5]}:{m[6] or '00'}"

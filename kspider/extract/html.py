@@ -25,7 +25,8 @@ SKIP_TAGS = frozenset("script style noscript template iframe object embed svg se
 
 # huge_tree: libxml2's default parser stops reading 256 levels deep and drops the rest.
 _PARSER = lxml.html.HTMLParser(huge_tree=True)
-_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# Characters XML (so lxml) cannot hold: control characters, lone surrogates, U+FFFE/U+FFFF.
+XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def _root(element: Any) -> Optional[etree._Element]:
@@ -35,7 +36,7 @@ def _root(element: Any) -> Optional[etree._Element]:
     if isinstance(element, (str, bytes)):
         if isinstance(element, bytes):
             element = element.decode("utf-8", "replace")
-        element = _XML_INCOMPATIBLE.sub("", element)  # lxml accepts them in names, then fails on them
+        element = XML_INCOMPATIBLE.sub("", element)  # lxml accepts them in names, then fails on them
         if not element.strip():
             return None
         from kspider.extract.page import PARSER_MAX_DEPTH, flatten_nesting, too_deep  # page imports this module
@@ -179,19 +180,22 @@ def sanitize_html(html: str, base_url: str) -> str:
         cleaned = root
     except ValueError:  # markup lxml parsed but cannot edit: keep the text, escaped
         return html_lib.escape(normalize_text(root.text_content()), quote=False)
-    for el in cleaned.iter("a", "img"):  # the cleaner blanks javascript: links; blank is no link
-        for attr in ("href", "src"):
-            if el.get(attr) is not None and not el.get(attr).strip():
-                del el.attrib[attr]
-    # the cleaner leaves links only in a/href and img/src: resolved here (lxml's link walk checks every attribute)
+    # the cleaner leaves links only in a/href and img/src: resolved here (lxml's link walk checks
+    # every attribute); it blanks javascript: links, and a blank one is no link
     for el in cleaned.iter("a", "img"):
-        attr = "href" if el.tag == "a" else "src"
-        value = el.get(attr)
-        if value is not None:
-            try:
-                el.set(attr, urljoin(base_url, value.strip()))
-            except ValueError:  # an address urljoin cannot read is no link
+        for attr in ("href", "src"):
+            value = el.get(attr)
+            if value is None:
+                continue
+            value = value.strip()
+            if not value:
                 del el.attrib[attr]
+                continue
+            if attr == ("href" if el.tag == "a" else "src"):
+                try:
+                    el.set(attr, urljoin(base_url, value))
+                except ValueError:  # an address urljoin cannot read is no link
+                    del el.attrib[attr]
     out = html_lib.escape(cleaned.text or "", quote=False) + "".join(
         lxml.html.tostring(child, encoding="unicode") for child in cleaned
     )

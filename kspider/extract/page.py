@@ -8,6 +8,7 @@ two always say the same thing.
 from __future__ import annotations
 
 import copy
+import logging
 import re
 from functools import lru_cache
 from itertools import islice
@@ -20,9 +21,10 @@ from lxml.cssselect import CSSSelector
 from parsel import Selector
 
 from kspider.extract.boilerplate import Block
-from kspider.extract.html import extract_images, sanitize_html
+from kspider.extract.html import XML_INCOMPATIBLE, extract_images, sanitize_html
 from kspider.extract.text import normalize_text
 
+logger = logging.getLogger(__name__)
 
 def as_selector(page: Union[str, Selector]) -> Selector:
     """A parsel Selector from HTML text (or the Selector itself); the whole page is read however
@@ -356,20 +358,12 @@ def flatten_nesting(html: str, max_depth: int) -> tuple[str, int]:
 PARSER_MAX_DEPTH = 200
 
 
-def parseable(html: str, max_depth: int = PARSER_MAX_DEPTH) -> str:
-    """The page as it is, or flattened (``flatten_nesting``) when it nests deeper than ``max_depth``."""
-    if len(html) < 3 * max_depth or nesting_estimate(html) <= max_depth:
-        return html
-    return flatten_nesting(html, max_depth)[0]
-
-
 def too_deep(parser: Any) -> bool:
     """Whether libxml2 stopped reading the last page ``parser`` parsed at its depth limit."""
     return any("Excessive depth" in entry.message for entry in parser.error_log)
 
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 # the same characters in UTF-8: control bytes (never part of a longer sequence), U+FFFE, U+FFFF
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _NONCHARACTERS = re.compile(rb"\xef\xbf[\xbe\xbf]")
@@ -391,7 +385,7 @@ def _utf8(text: str) -> bytes:
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates
-        data = _XML_INCOMPATIBLE.sub("", text).encode("utf-8")
+        data = XML_INCOMPATIBLE.sub("", text).encode("utf-8")
     data = data.translate(None, _CONTROL_BYTES)
     if b"\xef\xbf" in data:
         data = _NONCHARACTERS.sub(b"", data)
@@ -422,12 +416,19 @@ def parse_html(html: str, *, keep_comments: bool = True, html_elements: bool = T
     parser = _html_parser(keep_comments, html_elements)
     try:
         root = etree.fromstring(_utf8(text), parser=parser)
-        if too_deep(parser) and not flattened:  # the estimate is an upper bound: only a safety net
+    except _PARSE_ERRORS:
+        return None, flattened
+    if too_deep(parser) and not flattened:  # the estimate is an upper bound: only a safety net
+        try:
             root = etree.fromstring(_utf8(flatten_nesting(text, max_depth)[0]), parser=parser)
             flattened = True
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError, AssertionError):
-        return None, flattened
+        except _PARSE_ERRORS as exc:  # the first reading (cut at libxml2's depth limit) is kept
+            logger.warning("page nesting past libxml2's limit could not be read flattened (%s); "
+                           "the part above the limit is kept", exc)
     return (root if root is not None and isinstance(root.tag, str) else None), flattened
+
+
+_PARSE_ERRORS = (etree.ParserError, etree.XMLSyntaxError, ValueError, AssertionError)
 
 
 def parse_flattened(html: str, *, keep_comments: bool = True, html_elements: bool = True,
