@@ -412,3 +412,37 @@ def test_a_batch_whose_write_raises_is_written_item_by_item(store_settings: dict
     [entry] = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
     assert entry["reason"] == "ValueError: document cannot be encoded"
     assert URL_B in entry["raw"] and "昆山:从招商引资到双向奔赴" in entry["raw"]
+
+
+def test_a_failed_batch_written_item_by_item_still_feeds_the_stored_documents(store_settings: dict[str, Any]) -> None:
+    """With a feed (items leave the pipeline as stored), the items of a failed batch written one by
+    one leave with their stored fields; the rejected one leaves as it came."""
+    good_a = article(URL_A, KUNSHAN_TEXT)
+    good_c = article(URL_C, NEWS_TEXT, title="昆山打造具有全球竞争优势的新兴产业“高地”")
+    bad = article(URL_B, KUNSHAN_REPOST, title="昆山:从招商引资到双向奔赴")
+    crawler = get_crawler(Spider, {**store_settings, "STORE_BATCH_SIZE": 10, "STORE_EXPORT_STORED": "1"})
+    pipeline = StorePipeline(crawler.settings, crawler.stats)  # no engine here: batches go when flushed
+    pipeline.open_spider()
+    store = pipeline.store
+    assert store is not None
+    real_write = store.write_prepared
+
+    def write_prepared(prepared: list[Any]) -> bool:
+        if any(p.doc.get("url") == URL_B for p in prepared):
+            raise ValueError("document cannot be encoded")
+        return real_write(prepared)
+
+    store.write_prepared = write_prepared  # type: ignore[method-assign]
+    for item in (good_a, bad, good_c):
+        pipeline.process_item(item).close()  # the coroutine a feed awaits; its Deferred is read below
+    released: dict[str, Any] = {}
+    for item, done in list(pipeline.waiting):
+        done.addCallback(lambda out, url=item.url: released.setdefault(url, out))
+    pipeline.flush()
+    pipeline.close_spider()
+    store.close()
+    assert crawler.stats.get_value("store/rejected") == 1
+    assert set(released) == {URL_A, URL_B, URL_C}
+    for url in (URL_A, URL_C):
+        assert released[url].first_seen is not None and released[url].dup_group == url_fingerprint(url)
+    assert released[URL_B].first_seen is None

@@ -217,9 +217,12 @@ class StorePipeline:
         logger.error("store: writing a batch of %d items raised %s: %s; writing them one by one",
                      len(batch), type(exc).__name__, exc)
         self._inc("batch_errors")
+        dones = {id(item): done for item, done in waiting}
         for item in batch:
+            done = dones.get(id(item))
             try:
-                self.store.write_items([item])
+                # as a batch of one: a feed gets the stored document, merged duplicates once
+                self._write([item], [(item, done)] if done is not None else [])
             except Exception as item_exc:
                 reason = f"{type(item_exc).__name__}: {item_exc}"
                 logger.error("store: item rejected, its write raised %s: %.200r", reason, item)
@@ -233,7 +236,7 @@ class StorePipeline:
                 self._inc("rejected")
         for item, done in waiting:
             if not done.called:
-                done.callback(item)  # passed on as it came, like a spilled item
+                done.callback(item)  # rejected: passed on as it came, like a spilled item
 
     def _inc(self, name: str) -> None:
         if self.stats is not None:
