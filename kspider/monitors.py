@@ -69,7 +69,6 @@ DEFAULT_COVERAGE = {
     "article/content_text": 0.9,
     "rental_ad/area_or_price": 0.7,
 }
-FAIL_EXIT_STATUS = 3  # kspider.extensions.EXIT_MONITOR_FAILED
 
 
 # --- counting -------------------------------------------------------------------

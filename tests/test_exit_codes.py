@@ -25,7 +25,6 @@ from kspider.extensions import (
     EXIT_TOO_FEW_ITEMS,
     crawl_failures,
 )
-from kspider.monitors import FAIL_EXIT_STATUS
 from tests.test_incremental import FIXTURES_021CF, ROOT, crawl_env
 
 POST_540 = "http://suzhou.021cf.cn/index.php/post/540.html"
@@ -168,6 +167,23 @@ def test_every_download_failing_exits_6(tmp_path):
     assert len(lines) == 1 and "every download of site suzhou.021cf.cn failed (1 of 1: " in lines[0]
 
 
+def test_requests_refused_by_robots_txt_are_no_failed_downloads(tmp_path):
+    """A site whose robots.txt refuses the page: nothing was downloaded, so nothing failed to download;
+    the site gave nothing (exit 4), not "every download failed" (exit 6)."""
+    import shutil
+
+    fixtures = tmp_path / "set"
+    shutil.copytree(FIXTURES_021CF, fixtures)
+    (fixtures / "suzhou.021cf.cn" / "robots.txt").write_text("User-agent: *\nDisallow: /\n", encoding="utf-8")
+    manifest = fixtures / "manifest.jsonl"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"Content-Length": "36", ', ""),
+                        encoding="utf-8")
+    run = crawl(tmp_path / "run", "-a", f"urls={POST_540}", replay_dir=fixtures)
+    assert run["stats"]["robotstxt/forbidden"] == 1
+    assert "download/failed/suzhou.021cf.cn" not in run["stats"]
+    assert run["code"] == EXIT_TOO_FEW_ITEMS
+
+
 def test_store_unreachable_exits_5(tmp_path):
     # A MongoDB the guard refuses: every write spills.
     run = crawl(tmp_path, "-a", f"urls={POST_540}", "-s", "MONGO_URI=mongodb://127.0.0.1:9/",
@@ -194,7 +210,7 @@ def test_a_site_that_yields_nothing_exits_4(tmp_path):
 def test_failed_monitor_exits_3_with_spidermon_fail_exit_and_one_readable_line(tmp_path):
     missing = "http://suzhou.021cf.cn/index.php/post/99999.html"  # not in the fixture set: a replay miss
     run = crawl(tmp_path, "-a", f"urls={POST_540},{missing}", "-s", "SPIDERMON_FAIL_EXIT=1")
-    assert run["code"] == EXIT_MONITOR_FAILED == FAIL_EXIT_STATUS
+    assert run["code"] == EXIT_MONITOR_FAILED == 3
     assert "monitor Limits failed: spider 021cf: replay/miss=1, limit 0" in error_lines(run["log"])
     assert "Traceback" not in run["log"] and "AssertionError" not in run["log"]
     assert run["stats"]["spidermon/failed/Limits"] == 1 and run["stats"]["exit/failure/monitor_failed"] == 1

@@ -3,13 +3,15 @@
 A crawl whose every download of a site failed (no DNS, connection refused, all
 404/5xx) stored nothing from that site; the exit status reports it
 (kspider.extensions.ExitStatus). Counted after retries and redirects, so one
-request counts once; robots.txt is not counted (its own failure is harmless).
+request counts once; robots.txt is not counted (its own failure is harmless), nor a
+request refused before download (robots.txt rules, off-site: ``IgnoreRequest``).
 """
 from __future__ import annotations
 
 from typing import Any
 
 from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from kspider.sites import host_of
@@ -44,7 +46,9 @@ class DownloadOutcomeMiddleware:
         return response
 
     def process_exception(self, request: Request, exception: BaseException) -> None:
-        if _counted(request):
+        # Scrapy hands every middleware the exception another one raised in process_request:
+        # a refused request (robots.txt, off-site) was never a download.
+        if _counted(request) and not isinstance(exception, IgnoreRequest):
             host = host_of(request.url)
             self.stats.inc_value(FAILED + host)
             self.stats.inc_value(f"{FAILED_REASON}{host}/{type(exception).__name__}")
