@@ -239,8 +239,7 @@ class IncrementalMiddleware:
         if putter is None:
             return False
         try:
-            putter(site, chain, doc)
-            return True
+            return bool(putter(site, chain, doc))  # False: the store dropped it (logged, counted there)
         except Exception as exc:
             logger.error("incremental: crawl state of %s not written (%s)", chain, exc)
             self.stats.inc_value("incremental/state_error")

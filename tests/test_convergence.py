@@ -210,9 +210,10 @@ class StateRecorder:
     def crawl_state_get(self, site: str, chain: str) -> dict[str, Any] | None:
         return self.states.get(chain)
 
-    def crawl_state_put(self, site: str, chain: str, doc: dict[str, Any]) -> None:
+    def crawl_state_put(self, site: str, chain: str, doc: dict[str, Any]) -> bool:
         self.puts.append((chain, doc["complete"]))
         self.states[chain] = doc
+        return True
 
 
 def middleware_with(store: StateRecorder) -> Any:
@@ -275,6 +276,27 @@ def test_a_finished_run_marks_only_chains_whose_every_request_was_answered():
     mw.spider_closed(mw.crawler.spider, "finished")
     assert store.puts == [(cat_a, True)]
     assert mw.stats.get_value("incremental/chains_left_incomplete") == 1
+
+
+def test_a_completion_the_store_dropped_is_not_counted():
+    """The store down at the end of the run: the completion is not written, so not counted."""
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    class DroppingStore(StateRecorder):
+        def crawl_state_put(self, site: str, chain: str, doc: dict[str, Any]) -> bool:
+            super().crawl_state_put(site, chain, doc)
+            return False
+
+    cat = "http://kunshanmaigao.021cf.cn/index.php/category-900.html"
+    post = "http://kunshanmaigao.021cf.cn/index.php/post/1.html"
+    store = DroppingStore(set(), {})
+    mw = middleware_with(store)
+    (req,) = mw._apply(listing_response(cat), [Request(post, meta={"page_kind": "post"})])
+    mw._apply(HtmlResponse(post, body=b"<html></html>", request=req), [{"title": "a"}])
+    mw.spider_closed(mw.crawler.spider, "finished")
+    assert store.puts == [(cat, True)]
+    assert mw.stats.get_value("incremental/chains_completed") is None
 
 
 def test_a_run_that_did_not_finish_marks_nothing_complete():

@@ -53,7 +53,7 @@ def test_crawl_state_with_the_store_down_reads_none_and_drops_writes(tmp_path: P
     store = for_crawler(crawler)
     try:
         assert store.crawl_state_get("suzhou.021cf.cn", "category/3") is None
-        store.crawl_state_put("suzhou.021cf.cn", "category/3", {"complete_to": "page/9"})
+        assert store.crawl_state_put("suzhou.021cf.cn", "category/3", {"complete_to": "page/9"}) is False
         assert crawler.stats.get_value("store/crawl_state_dropped") == 1
     finally:
         store.close()

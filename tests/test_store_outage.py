@@ -39,7 +39,7 @@ def test_unreachable_store_waits_out_one_timeout_for_every_kind_of_call(tmp_path
         for _ in range(5):
             assert store.seen_recently([url_fingerprint(URL_A), url_fingerprint(URL_B)], T0) == set()
         assert store.crawl_state_get("suzhou.021cf.cn", "category/3") is None
-        store.crawl_state_put("suzhou.021cf.cn", "category/3", {"complete_to": "page/2"})
+        assert store.crawl_state_put("suzhou.021cf.cn", "category/3", {"complete_to": "page/2"}) is False
         for item in [article(URL_A, KUNSHAN_TEXT), article(URL_C, NEWS_TEXT), rental_ad(URL_A), rental_ad(URL_B)]:
             pipeline.process_item(item)
         pipeline.close_spider()

@@ -69,7 +69,7 @@ class StorePipeline:
         self.buffer: list[Any] = []
         self.waiting: list[tuple[Any, Deferred[Any]]] = []
         self.export_stored = _export_stored(settings)
-        self.wait_s = float(settings.get("STORE_EXPORT_WAIT_S", 5) or 5) if settings is not None else 5.0
+        self.wait_s = float(settings.get("STORE_EXPORT_WAIT_S", 5)) if settings is not None else 5.0
         self.exported: set[tuple[str, str]] = set()
         self._timer: Any = None
         self._waiting_since = 0.0

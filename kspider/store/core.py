@@ -337,19 +337,21 @@ class Store:
             return None
         return found[0] if found else None
 
-    def crawl_state_put(self, site: str, chain: str, doc: dict[str, Any]) -> None:
-        """Replace the state of one listing chain; dropped (logged, counted) when the store is unreachable."""
+    def crawl_state_put(self, site: str, chain: str, doc: dict[str, Any]) -> bool:
+        """Replace the state of one listing chain; False when dropped (logged, counted): store unreachable."""
         state = {k: v for k, v in sanitize_keys(dict(doc)).items() if k != "_id"}
         state.update({"_id": f"{site}|{chain}", "site": site, "chain": chain})
-        if self.health.state() == DOWN:
-            self._inc("crawl_state_dropped")
-            return
         try:
+            if self.health.state() == DOWN:
+                raise ConnectionError("the store is down")
             self.backend.replace_one(CRAWL_STATE, state)
+            return True
         except STORE_ERRORS as exc:
             logger.error("store: crawl state of %s|%s not written (%s)", site, chain, exc)
-            self.health.failed(exc)
+            if self.health.state() != DOWN:
+                self.health.failed(exc)
             self._inc("crawl_state_dropped")
+            return False
 
     @property
     def collections(self) -> "_Collections":
