@@ -104,7 +104,8 @@ def crawl_failures(stats: dict[str, Any], spider_name: str, hosts_min: dict[str,
         out.append(CrawlFailure(EXIT_BAD_START, "bad_start_url",
                                 f"spider {spider_name}: {bad_starts} start URL(s) invalid or refused "
                                 f"(each logged above), limit 0"))
-    for host, reasons in hosts_all_failed(stats).items():
+    failed_hosts = hosts_all_failed(stats)
+    for host, reasons in failed_hosts.items():
         if stats.get("distributed/worker") and all(name.startswith("http_") for name in reasons):
             # A worker of a shared frontier may have drawn only a site's dead links; a site that
             # cannot be reached at all fails on every worker and is still reported.
@@ -121,7 +122,6 @@ def crawl_failures(stats: dict[str, Any], spider_name: str, hosts_min: dict[str,
                                 f"the spill file, not stored (written at the next run that reaches the store)"))
     # Too few items is a consequence, not news, where nothing was crawled or every download failed.
     if not (bad_args or unknown_sites or stats.get(REPLAY_DIR_MISSING)):
-        failed_hosts = hosts_all_failed(stats)
         judged = {h: n for h, n in hosts_min.items() if h not in failed_hosts}
         for problem in min_items_problems(stats, spider_name, judged):
             out.append(CrawlFailure(EXIT_TOO_FEW_ITEMS, "too_few_items", problem))

@@ -31,6 +31,7 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from kspider.extract.ids import is_robots_txt
 from kspider.items import Article, RentalAd
 
 logger = logging.getLogger(__name__)
@@ -378,7 +379,7 @@ class RunReport:
         self.run.dropped_reasons[reason] = self.run.dropped_reasons.get(reason, 0) + 1
 
     def response_received(self, response: Any, request: Any = None, spider: Any = None) -> None:
-        if response.url.split("?", 1)[0].endswith("/robots.txt"):
+        if is_robots_txt(response.url):
             return
         site = self.run.site(self._host(response.url))
         site.pages += 1

@@ -14,6 +14,7 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from kspider.extract.ids import is_robots_txt
 from kspider.sites import host_of
 
 OK = "download/ok/"  # + host: responses with a status below 400
@@ -22,7 +23,7 @@ FAILED_REASON = "download/failed_reason/"  # + host + "/" + exception class or "
 
 
 def _counted(request: Request) -> bool:
-    return not request.url.split("?", 1)[0].endswith("/robots.txt")
+    return not is_robots_txt(request.url)
 
 
 class DownloadOutcomeMiddleware:

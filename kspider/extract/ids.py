@@ -31,3 +31,8 @@ def normalize_for_hash(text: str) -> str:
 def text_fingerprint(text: str) -> str:
     """Hash of normalized text (`content_hash`, and the `_id` of a rental ad)."""
     return hashlib.sha1(normalize_for_hash(text).encode("utf-8")).hexdigest()
+
+
+def is_robots_txt(url: str) -> bool:
+    """Whether a URL is a site's robots.txt (fetched by Scrapy itself, not a page of the site)."""
+    return url.split("?", 1)[0].endswith("/robots.txt")

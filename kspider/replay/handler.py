@@ -24,6 +24,7 @@ from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.misc import build_from_crawler
 
+from kspider.extract.ids import is_robots_txt
 from kspider.replay.fixtures import FixtureIndex
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def replay_response(index: FixtureIndex, request: Request, stats=None) -> Respon
     """The recorded response for a request, or a 404 for a miss (shared with the browser path)."""
     exchange = index.lookup(request.url)
     if exchange is None:
-        if request.url.split("?", 1)[0].endswith("/robots.txt"):
+        if is_robots_txt(request.url):
             if stats:
                 stats.inc_value("replay/robots_default")
             return Response(url=request.url, status=200, body=b"", request=request, flags=["replay"])
