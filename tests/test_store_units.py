@@ -240,3 +240,37 @@ def test_embedded_file_of_the_earlier_layout_keeps_its_index(tmp_path: Path) -> 
     db.update_one("rental_ads", Update({"_id": "a"}, {"$set": {"city": "昆山"}}))
     assert db.find_in("rental_ads", "city", ["太仓"]) == []
     assert [d["_id"] for d in db.find_in("rental_ads", "city", ["昆山"])] == ["a"]
+
+
+def test_embedded_file_of_the_keyed_layout_moves_to_numbered_rows(tmp_path: Path) -> None:
+    """A file whose index rows carry collection, field name and `_id` (the layout before
+    documents were numbered) is moved over when opened: lookups, updates and inserts work on it."""
+    import json
+    import sqlite3
+
+    conn = sqlite3.connect(str(tmp_path / "kspider.sqlite3"))
+    conn.executescript("""
+        CREATE TABLE docs (coll TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (coll, id));
+        CREATE TABLE keys (coll TEXT NOT NULL, field TEXT NOT NULL, value NOT NULL, id TEXT NOT NULL,
+                           PRIMARY KEY (coll, field, value, id)) WITHOUT ROWID;
+        CREATE TABLE indexes (coll TEXT NOT NULL, name TEXT NOT NULL, keys TEXT NOT NULL, PRIMARY KEY (coll, name));
+    """)
+    for doc_id, keys in (("p1", ["m2.7r0:aa", "m2.7r1:bb"]), ("p2", ["m2.7r0:aa", "m2.7r1:cc"])):
+        conn.execute("INSERT INTO docs VALUES ('articles', ?, ?)", (doc_id, json.dumps({"_id": doc_id, "lsh": keys})))
+        conn.executemany("INSERT INTO keys VALUES ('articles', 'lsh', ?, ?)", [(k, doc_id) for k in keys])
+    conn.execute("INSERT INTO indexes VALUES ('articles', 'lsh_1', ?)", (json.dumps([["lsh", 1]]),))
+    conn.commit()
+    conn.close()
+
+    db = EmbeddedBackend(tmp_path)
+    tables = {name for (name,) in db.db.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"docs", "keys"}.isdisjoint(tables) and {"documents", "entries", "fields"} <= tables
+    assert sorted(d["_id"] for d in db.find_in("articles", "lsh", ["m2.7r0:aa"])) == ["p1", "p2"]
+    assert [d["_id"] for d in db.find_in("articles", "lsh", ["m2.7r1:cc"])] == ["p2"]
+    db.update_one("articles", Update({"_id": "p2"}, {"$set": {"lsh": ["m2.7r0:dd"]}}))
+    assert [d["_id"] for d in db.find_in("articles", "lsh", ["m2.7r0:aa"])] == ["p1"]
+    db.update_one("articles", Update({"_id": "p3"}, {"$set": {"lsh": ["m2.7r0:aa"]}}, upsert=True))
+    assert sorted(d["_id"] for d in db.find_in("articles", "lsh", ["m2.7r0:aa"])) == ["p1", "p3"]
+    assert db.count("articles") == 3
+    db.close()
+    assert [d["_id"] for d in EmbeddedBackend(tmp_path).find_in("articles", "lsh", ["m2.7r0:dd"])] == ["p2"]

@@ -4,10 +4,14 @@ Owns the on-disk layout and ``EmbeddedBackend``, the backend protocol over it.
 Why not montydb (which has the full pymongo API)? montydb answers every query,
 including ``{"_id": x}``, by decoding every document of the collection, and it
 ignores ``create_index``: an upsert costs O(collection size). Here documents
-live in ``docs (coll, id, doc)``; each indexed field has one row per value in
-``keys (coll, field, value, id)`` (multikey: one row per array element; one
-b-tree, the table is its own index). An update rewrites only the index rows
-whose values changed.
+live in ``documents (n, coll, id, doc)``, numbered; each indexed field has one
+row per value in ``entries (fid, value, n)``: the field's number (``fields``)
+and the document's number (multikey: one row per array element; one b-tree,
+the table is its own index). Small rows keep the index b-tree small: about a
+third of the size of rows keyed by collection, field name and the 40-character
+`_id`, so fewer pages are dirtied per batch and more of the index stays in the
+page cache as the store grows. An update rewrites only the index rows whose
+values changed. A file of an earlier layout is moved over when opened.
 WAL mode, so several crawler processes on one machine can share the file.
 MongoDB's filter and update semantics come from ``kspider.store.embedded_ops``.
 
@@ -34,11 +38,15 @@ from kspider.store.backend import BulkOutcome, DuplicateKey, IndexKeys, Unavaila
 from kspider.store.embedded_ops import apply_update, field_values, lookup_values, matches, upsert_seed
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS docs (coll TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (coll, id));
-CREATE TABLE IF NOT EXISTS keys (coll TEXT NOT NULL, field TEXT NOT NULL, value NOT NULL, id TEXT NOT NULL,
-                                 PRIMARY KEY (coll, field, value, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS documents (n INTEGER PRIMARY KEY, coll TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS documents_id ON documents (coll, id);
+CREATE TABLE IF NOT EXISTS fields (fid INTEGER PRIMARY KEY, coll TEXT NOT NULL, field TEXT NOT NULL, UNIQUE (coll, field));
+CREATE TABLE IF NOT EXISTS entries (fid INTEGER NOT NULL, value NOT NULL, n INTEGER NOT NULL,
+                                    PRIMARY KEY (fid, value, n)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS indexes (coll TEXT NOT NULL, name TEXT NOT NULL, keys TEXT NOT NULL, PRIMARY KEY (coll, name));
 """
+# Tables of earlier layouts, moved into the ones above when a file of theirs is opened.
+_EARLIER_TABLES = ("docs", "keys", "idx")
 
 # SQLite's default limit on host parameters is 32766; stay well below it.
 _MAX_PARAMS = 900
@@ -71,27 +79,54 @@ class EmbeddedDatabase:
         for setting in FILE_SETTINGS:
             self.conn.execute(f"PRAGMA {setting}")
         self.conn.executescript(_SCHEMA)
-        self._migrate()
         self.lock = threading.RLock()
         self._depth = 0
-        self._index_cache: dict[str, set[str]] = {}
+        self._field_cache: dict[str, dict[str, int]] = {}
+        self._migrate()
 
     def _migrate(self) -> None:
-        """Index rows of a file written by the earlier layout (an ``idx`` table with two indexes) move over."""
-        if self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='idx'").fetchone():
-            self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.execute("INSERT OR IGNORE INTO keys SELECT coll, field, value, id FROM idx WHERE value IS NOT NULL")
-            self.conn.execute("DROP TABLE idx")
-            self.conn.execute("COMMIT")
+        """A file of an earlier layout moves over in one transaction: documents keep their
+        order (so their numbers follow it), index rows are rewritten with field and document
+        numbers. Two processes opening the same old file: the second finds nothing to move."""
+        def exists(table: str) -> bool:
+            return bool(self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                                          (table,)).fetchone())
+
+        if not any(exists(t) for t in _EARLIER_TABLES):
+            return
+        with self.transaction():
+            for coll, keys in self.conn.execute("SELECT coll, keys FROM indexes").fetchall():
+                self._add_fields(coll, [f for f, _ in json.loads(keys)])
+            if exists("docs"):
+                self.conn.execute("INSERT OR IGNORE INTO documents (coll, id, doc) SELECT coll, id, doc FROM docs ORDER BY rowid")
+            for table in ("keys", "idx"):
+                if exists(table):
+                    self.conn.execute("INSERT OR IGNORE INTO fields (coll, field) SELECT DISTINCT coll, field FROM "
+                                      f"{table} WHERE value IS NOT NULL")
+                    self.conn.execute(f"INSERT OR IGNORE INTO entries (fid, value, n) SELECT f.fid, k.value, d.n FROM {table} k "
+                                      "JOIN fields f ON f.coll = k.coll AND f.field = k.field "
+                                      "JOIN documents d ON d.coll = k.coll AND d.id = k.id WHERE k.value IS NOT NULL")
+            for table in _EARLIER_TABLES:
+                self.conn.execute(f"DROP TABLE IF EXISTS {table}")
+            self._field_cache.clear()
 
     # -- plumbing ------------------------------------------------------------------
-    def indexed_fields(self, coll: str) -> set[str]:
-        if coll not in self._index_cache:
-            fields: set[str] = set()
+    def field_numbers(self, coll: str) -> dict[str, int]:
+        """The indexed fields of a collection, with the numbers their index rows carry."""
+        if coll not in self._field_cache:
+            indexed: set[str] = set()
             for (keys,) in self.conn.execute("SELECT keys FROM indexes WHERE coll=?", (coll,)):
-                fields.update(f for f, _ in json.loads(keys))
-            self._index_cache[coll] = fields
-        return self._index_cache[coll]
+                indexed.update(f for f, _ in json.loads(keys))
+            numbers = dict(self.conn.execute("SELECT field, fid FROM fields WHERE coll=?", (coll,)).fetchall())
+            self._field_cache[coll] = {f: numbers[f] for f in indexed if f in numbers}
+        return self._field_cache[coll]
+
+    def indexed_fields(self, coll: str) -> set[str]:
+        return set(self.field_numbers(coll))
+
+    def _add_fields(self, coll: str, fields: Iterable[str]) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO fields (coll, field) VALUES (?,?)", [(coll, f) for f in fields])
+        self._field_cache.pop(coll, None)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -112,7 +147,7 @@ class EmbeddedDatabase:
                     self._depth -= 1
                 return
             self.conn.execute("BEGIN IMMEDIATE")
-            self._index_cache.clear()  # another process may have added indexes
+            self._field_cache.clear()  # another process may have added indexes
             self._depth = 1
             try:
                 yield
@@ -124,31 +159,38 @@ class EmbeddedDatabase:
             finally:
                 self._depth = 0
 
-    def load(self, coll: str, ids: Iterable[Any]) -> list[dict[str, Any]]:
-        docs: list[dict[str, Any]] = []
+    def rows(self, coll: str, ids: Iterable[Any]) -> list[tuple[int, dict[str, Any]]]:
+        """(document number, document) of the documents with these `_id`s."""
+        found: list[tuple[int, dict[str, Any]]] = []
         for chunk in _chunks(list(dict.fromkeys(str(i) for i in ids))):
-            rows = self.conn.execute(f"SELECT doc FROM docs WHERE coll=? AND id IN ({','.join('?' * len(chunk))})",
-                                     [coll, *chunk])
-            docs.extend(json.loads(row[0]) for row in rows)
-        return docs
+            query = f"SELECT n, doc FROM documents WHERE coll=? AND id IN ({','.join('?' * len(chunk))})"
+            found.extend((n, json.loads(raw)) for n, raw in self.conn.execute(query, [coll, *chunk]))
+        return found
 
-    def ids_by_index(self, coll: str, field: str, values: list[Any]) -> set[str]:
-        ids: set[str] = set()
+    def load(self, coll: str, ids: Iterable[Any]) -> list[dict[str, Any]]:
+        return [doc for _, doc in self.rows(coll, ids)]
+
+    def rows_by_index(self, coll: str, field: str, values: list[Any]) -> list[tuple[int, dict[str, Any]]]:
+        """The documents with one of `values` in an indexed field (each once)."""
+        fid = self.field_numbers(coll)[field]
+        numbers: set[int] = set()
         for chunk in _chunks(values):
-            rows = self.conn.execute(
-                f"SELECT id FROM keys WHERE coll=? AND field=? AND value IN ({','.join('?' * len(chunk))})",
-                [coll, field, *chunk])
-            ids.update(row[0] for row in rows)
-        return ids
+            query = f"SELECT n FROM entries WHERE fid=? AND value IN ({','.join('?' * len(chunk))})"
+            numbers.update(n for (n,) in self.conn.execute(query, [fid, *chunk]))
+        found: list[tuple[int, dict[str, Any]]] = []
+        for chunk in _chunks(sorted(numbers)):
+            query = f"SELECT n, doc FROM documents WHERE n IN ({','.join('?' * len(chunk))})"
+            found.extend((n, json.loads(raw)) for n, raw in self.conn.execute(query, chunk))
+        return found
 
-    def _candidates(self, coll: str, spec: Mapping[str, Any]) -> Optional[set[str]]:
-        """Candidate `_id`s from the indexes, or None when the filter needs a scan."""
-        indexed = self.indexed_fields(coll)
+    def _candidates(self, coll: str, spec: Mapping[str, Any]) -> Optional[list[tuple[int, dict[str, Any]]]]:
+        """Candidate documents from the `_id` or an index, or None when the filter needs a scan."""
+        indexed = self.field_numbers(coll)
         for key, cond in spec.items():
             if key in ("$or", "$and") and isinstance(cond, list):
                 plans = [self._candidates(coll, branch) for branch in cond]
                 if key == "$or" and plans and all(p is not None for p in plans):
-                    return set().union(*plans)  # type: ignore[arg-type]
+                    return list({n: (n, doc) for plan in plans for n, doc in plan}.values())  # type: ignore[union-attr]
                 if key == "$and" and any(p is not None for p in plans):
                     return next(p for p in plans if p is not None)
                 continue
@@ -156,75 +198,80 @@ class EmbeddedDatabase:
             if values is None:
                 continue
             if key == "_id":
-                return {str(v) for v in values}
+                return self.rows(coll, values)
             if key in indexed:
-                return self.ids_by_index(coll, key, values)
+                return self.rows_by_index(coll, key, values)
         return None
 
-    def matching(self, coll: str, spec: Optional[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def matching_rows(self, coll: str, spec: Optional[Mapping[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
         spec = dict(spec or {})
-        plan = self._candidates(coll, spec) if spec else None
-        if plan is None:
-            docs = [json.loads(row[0]) for row in self.conn.execute("SELECT doc FROM docs WHERE coll=?", (coll,))]
-        else:
-            docs = self.load(coll, plan)
+        found = self._candidates(coll, spec) if spec else None
+        if found is None:
+            found = [(n, json.loads(raw)) for n, raw in self.conn.execute("SELECT n, doc FROM documents WHERE coll=?", (coll,))]
         if not spec:
-            return docs
-        return [doc for doc in docs if matches(doc, spec)]
+            return found
+        return [(n, doc) for n, doc in found if matches(doc, spec)]
 
-    def _index_rows(self, coll: str, doc: Mapping[str, Any], fields: Iterable[str]) -> set[tuple[Any, ...]]:
-        doc_id = str(doc["_id"])
-        return {(coll, f, v, doc_id) for f in fields for v in field_values(doc, f)}
+    def matching(self, coll: str, spec: Optional[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        return [doc for _, doc in self.matching_rows(coll, spec)]
 
-    def index_rows(self, coll: str, doc: Mapping[str, Any]) -> set[tuple[Any, ...]]:
-        return self._index_rows(coll, doc, self.indexed_fields(coll))
+    def index_rows(self, coll: str, n: int, doc: Mapping[str, Any], fields: Optional[Mapping[str, int]] = None
+                   ) -> set[tuple[int, Any, int]]:
+        """A document's index rows: (field number, value, document number), one per value (multikey)."""
+        fields = self.field_numbers(coll) if fields is None else fields
+        return {(fid, v, n) for f, fid in fields.items() for v in field_values(doc, f)}
 
-    def write(self, coll: str, inserted: list[dict[str, Any]], updated: list[dict[str, Any]],
-              before: Optional[dict[str, set[tuple[Any, ...]]]] = None) -> None:
+    def write(self, coll: str, inserted: list[dict[str, Any]], updated: list[tuple[int, dict[str, Any]]],
+              before: Optional[dict[int, set[tuple[int, Any, int]]]] = None) -> None:
         """Store new and changed documents with their index rows (inside a transaction); `before`:
-        the index rows of the changed documents as they were (only the difference is written)."""
-        fields = self.indexed_fields(coll)
+        the index rows of the changed documents as they were, by number (only the difference is written)."""
+        fields = self.field_numbers(coll)
         before = before or {}
-        removed: list[tuple[Any, ...]] = []
-        added: list[tuple[Any, ...]] = []
+        removed: list[tuple[int, Any, int]] = []
+        added: list[tuple[int, Any, int]] = []
         if updated:
-            self.conn.executemany("UPDATE docs SET doc=? WHERE coll=? AND id=?",
-                                  [(_encode(d), coll, str(d["_id"])) for d in updated])
-            for doc in updated:
-                now = self._index_rows(coll, doc, fields)
-                old = before.get(str(doc["_id"]), set())
+            self.conn.executemany("UPDATE documents SET doc=? WHERE n=?", [(_encode(d), n) for n, d in updated])
+            for n, doc in updated:
+                now = self.index_rows(coll, n, doc, fields)
+                old = before.get(n, set())
                 removed.extend(old - now)
                 added.extend(now - old)
         if inserted:
+            # Numbers follow the largest in use: this runs inside BEGIN IMMEDIATE, so no other
+            # process inserts meanwhile (a number freed by a delete at the end may come back;
+            # its index rows went with it).
+            first = (self.conn.execute("SELECT max(n) FROM documents").fetchone()[0] or 0) + 1
+            numbered = list(enumerate(inserted, first))
             try:
-                self.conn.executemany("INSERT INTO docs (coll, id, doc) VALUES (?,?,?)",
-                                      [(coll, str(d["_id"]), _encode(d)) for d in inserted])
+                self.conn.executemany("INSERT INTO documents (n, coll, id, doc) VALUES (?,?,?,?)",
+                                      [(n, coll, str(d["_id"]), _encode(d)) for n, d in numbered])
             except sqlite3.IntegrityError as exc:
                 raise DuplicateKey(f"E11000 duplicate key in {coll}") from exc
-            for doc in inserted:
-                added.extend(self._index_rows(coll, doc, fields))
+            for n, doc in numbered:
+                added.extend(self.index_rows(coll, n, doc, fields))
         if removed:
-            self.conn.executemany("DELETE FROM keys WHERE coll=? AND field=? AND value=? AND id=?", removed)
+            self.conn.executemany("DELETE FROM entries WHERE fid=? AND value=? AND n=?", removed)
         if added:
-            self.conn.executemany("INSERT OR IGNORE INTO keys (coll, field, value, id) VALUES (?,?,?,?)", added)
+            self.conn.executemany("INSERT OR IGNORE INTO entries (fid, value, n) VALUES (?,?,?)", added)
 
-    def delete(self, coll: str, docs: list[dict[str, Any]]) -> None:
-        self.conn.executemany("DELETE FROM docs WHERE coll=? AND id=?", [(coll, str(d["_id"])) for d in docs])
-        rows = [row for d in docs for row in self.index_rows(coll, d)]
-        self.conn.executemany("DELETE FROM keys WHERE coll=? AND field=? AND value=? AND id=?", rows)
+    def delete(self, coll: str, found: list[tuple[int, dict[str, Any]]]) -> None:
+        fields = self.field_numbers(coll)
+        self.conn.executemany("DELETE FROM documents WHERE n=?", [(n,) for n, _ in found])
+        self.conn.executemany("DELETE FROM entries WHERE fid=? AND value=? AND n=?",
+                              [row for n, doc in found for row in self.index_rows(coll, n, doc, fields)])
 
     def create_index(self, coll: str, keys: IndexKeys) -> None:
         name = "_".join(f"{f}_{d}" for f, d in keys)
         with self.transaction():
-            known = self.indexed_fields(coll)
+            known = self.field_numbers(coll)
             self.conn.execute("INSERT OR REPLACE INTO indexes (coll, name, keys) VALUES (?,?,?)",
                               (coll, name, json.dumps(keys)))
-            self._index_cache.pop(coll, None)
-            added = [f for f, _ in keys if f not in known]
+            self._add_fields(coll, [f for f, _ in keys])
+            added = {f: fid for f, fid in self.field_numbers(coll).items() if f not in known}
             if added:  # backfill the new fields for documents already stored
-                for (raw,) in self.conn.execute("SELECT doc FROM docs WHERE coll=?", (coll,)).fetchall():
-                    self.conn.executemany("INSERT OR IGNORE INTO keys (coll, field, value, id) VALUES (?,?,?,?)",
-                                          self._index_rows(coll, json.loads(raw), added))
+                for n, raw in self.conn.execute("SELECT n, doc FROM documents WHERE coll=?", (coll,)).fetchall():
+                    self.conn.executemany("INSERT OR IGNORE INTO entries (fid, value, n) VALUES (?,?,?)",
+                                          self.index_rows(coll, n, json.loads(raw), added))
 
     def update(self, coll: str, ops: Sequence[Update]) -> tuple[list[UpdateOutcome], set[int]]:
         """Apply updates in order inside one transaction: (an outcome per operation, positions upserted).
@@ -235,9 +282,15 @@ class EmbeddedDatabase:
         outcomes: list[UpdateOutcome] = []
         upserted: set[int] = set()
         with self.transaction():
+            fields = self.field_numbers(coll)
             direct = [str(o.filter["_id"]) for o in ops if isinstance(o.filter.get("_id"), (str, int))]
-            current = {str(d["_id"]): d for d in self.load(coll, direct)}
-            before = {key: self.index_rows(coll, doc) for key, doc in current.items()}
+            number: dict[str, int] = {}
+            current: dict[str, dict[str, Any]] = {}
+            before: dict[int, set[tuple[int, Any, int]]] = {}
+            for n, doc in self.rows(coll, direct):
+                key = str(doc["_id"])
+                number[key], current[key] = n, doc
+                before[n] = self.index_rows(coll, n, doc, fields)
             inserted: dict[str, dict[str, Any]] = {}
             changed: dict[str, dict[str, Any]] = {}
             for position, op in enumerate(ops):
@@ -247,14 +300,18 @@ class EmbeddedDatabase:
                     found = [doc] if doc is not None and matches(doc, op.filter) else []
                     exists = doc is not None
                 else:
-                    found = self.matching(coll, op.filter)[:1]
-                    exists = bool(found)
-                    if found and str(found[0]["_id"]) in current:  # the version this bulk already changed
-                        found = [current[str(found[0]["_id"])]]
+                    rows = self.matching_rows(coll, op.filter)[:1]
+                    exists = bool(rows)
+                    found = []
+                    for n, doc in rows:
+                        key = str(doc["_id"])
+                        if key not in number:
+                            number[key] = n
+                            before[n] = self.index_rows(coll, n, doc, fields)
+                        found = [current.get(key, doc)]  # the version this bulk already changed
                 if found:
                     doc = found[0]
                     key = str(doc["_id"])
-                    before.setdefault(key, self.index_rows(coll, doc))
                     if apply_update(doc, op.update, inserting=False) and key not in inserted:
                         changed[key] = doc
                     current[key] = doc
@@ -273,7 +330,7 @@ class EmbeddedDatabase:
                 current[key] = inserted[key] = seed
                 outcomes.append(UpdateOutcome(upserted=True))
                 upserted.add(position)
-            self.write(coll, list(inserted.values()), list(changed.values()), before)
+            self.write(coll, list(inserted.values()), [(number[k], d) for k, d in changed.items()], before)
         return outcomes, upserted
 
     def insert_unique(self, coll: str, docs: Sequence[dict[str, Any]]) -> set[Any]:
@@ -281,9 +338,8 @@ class EmbeddedDatabase:
             by_id = {str(d["_id"]): d for d in docs}
             taken_ids: set[str] = set()
             for chunk in _chunks(list(by_id)):
-                rows = self.conn.execute(f"SELECT id FROM docs WHERE coll=? AND id IN ({','.join('?' * len(chunk))})",
-                                         [coll, *chunk])
-                taken_ids.update(row[0] for row in rows)
+                query = f"SELECT id FROM documents WHERE coll=? AND id IN ({','.join('?' * len(chunk))})"
+                taken_ids.update(row[0] for row in self.conn.execute(query, [coll, *chunk]))
             self.write(coll, [d for i, d in by_id.items() if i not in taken_ids], [])
         return {by_id[i]["_id"] for i in taken_ids}
 
@@ -356,13 +412,13 @@ class EmbeddedBackend:
             if field == "_id":
                 return self.db.load(collection, values)
             if field in self.db.indexed_fields(collection) and lookup_values({"$in": list(values)}) is not None:
-                return self.db.load(collection, self.db.ids_by_index(collection, field, list(values)))
+                return [doc for _, doc in self.db.rows_by_index(collection, field, list(values))]
             return self.db.matching(collection, {field: {"$in": list(values)}})
 
     def count(self, collection: str, filter: Optional[dict[str, Any]] = None) -> int:
         with self._translated():
             if not filter:
-                return self.db.conn.execute("SELECT COUNT(*) FROM docs WHERE coll=?", (collection,)).fetchone()[0]
+                return self.db.conn.execute("SELECT COUNT(*) FROM documents WHERE coll=?", (collection,)).fetchone()[0]
             return len(self.db.matching(collection, filter))
 
     def insert_unique(self, collection: str, docs: Sequence[dict[str, Any]]) -> set[Any]:
@@ -381,15 +437,18 @@ class EmbeddedBackend:
 
     def replace_one(self, collection: str, doc: dict[str, Any]) -> None:
         with self._translated(), self.db.transaction():
-            exists = self.db.load(collection, [doc["_id"]])
-            before = {str(doc["_id"]): self.db.index_rows(collection, exists[0])} if exists else {}
-            self.db.write(collection, [] if exists else [doc], [doc] if exists else [], before)
+            exists = self.db.rows(collection, [doc["_id"]])
+            if exists:
+                n, old = exists[0]
+                self.db.write(collection, [], [(n, doc)], {n: self.db.index_rows(collection, n, old)})
+            else:
+                self.db.write(collection, [doc], [])
 
     def delete(self, collection: str, filter: dict[str, Any]) -> int:
         with self._translated(), self.db.transaction():
-            docs = self.db.matching(collection, filter)
-            self.db.delete(collection, docs)
-        return len(docs)
+            found = self.db.matching_rows(collection, filter)
+            self.db.delete(collection, found)
+        return len(found)
 
     def close(self) -> None:
         self.db.close()
