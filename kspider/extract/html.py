@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import html as html_lib
 import re
+from itertools import islice
 from typing import Any, Optional
 from urllib.parse import urljoin
 
@@ -206,15 +207,21 @@ def sanitize_html(html: str, base_url: str) -> str:
 
 _GENERIC_ALT = re.compile(r"^(?:图片?|圖片?|image|img|photo|picture|\d+|[\w-]+\.(?:jpe?g|png|gif|webp))$", re.I)
 _CAPTION_MAX = 60
+_LEADING_NUMBER = re.compile(r"\s*(\d+)")
 
 
 def _size(img: etree._Element, attr: str) -> Optional[int]:
-    match = re.match(r"\s*(\d+)", img.get(attr) or "")
+    match = _LEADING_NUMBER.match(img.get(attr) or "")
     return int(match.group(1)) if match else None
 
 
 def _is_tracker(img: etree._Element) -> bool:
     return any(size is not None and size <= _TRACKER_SIZE for size in (_size(img, "width"), _size(img, "height")))
+
+
+def holds_img(el: etree._Element) -> bool:
+    """Whether an img sits anywhere below ``el`` (a C-level walk; an XPath query compiles per call)."""
+    return next(el.iterdescendants("img"), None) is not None
 
 
 def _text_of(el: etree._Element) -> str:
@@ -228,7 +235,7 @@ def _caption(img: etree._Element, root: etree._Element) -> Optional[str]:
             return value
     figure = next((a for a in img.iterancestors("figure")), None)
     if figure is not None:
-        captions = figure.xpath(".//figcaption")
+        captions = list(figure.iterdescendants("figcaption"))
         if captions and _text_of(captions[0]):
             return _text_of(captions[0])
     # the short text right after the image, or the paragraph after the image's own
@@ -238,14 +245,14 @@ def _caption(img: etree._Element, root: etree._Element) -> Optional[str]:
         holder = holder.getparent()
     parent = holder.getparent()
     if (parent is not None and parent is not root and not _text_of(parent)
-            and len(parent.xpath(".//img")) == 1):
+            and len(list(islice(parent.iterdescendants("img"), 2))) == 1):
         holder = parent
     text = normalize_text(holder.tail or "")
     if not text:
         following = holder.getnext()
         while following is not None and (not _tag(following) or _tag(following) == "br"):
             following = following.getnext()
-        if following is None or following.xpath(".//img") or _tag(following) == "img":
+        if following is None or holds_img(following) or _tag(following) == "img":
             return None
         text = _text_of(following)
     if 0 < len(text) <= _CAPTION_MAX and not text.endswith((":", "：")):

@@ -21,7 +21,7 @@ from lxml.cssselect import CSSSelector
 from parsel import Selector
 
 from kspider.extract.boilerplate import Block
-from kspider.extract.html import XML_INCOMPATIBLE, extract_images, sanitize_html
+from kspider.extract.html import XML_INCOMPATIBLE, extract_images, holds_img, sanitize_html
 from kspider.extract.text import normalize_text
 
 logger = logging.getLogger(__name__)
@@ -68,25 +68,41 @@ def abs_links(sel: Any, css: str, base_url: str, never_follow: Optional[re.Patte
     in page order, each once; empty hrefs and those matching ``never_follow`` skipped."""
     out: list[str] = []
     seen_anchors: set[Any] = set()
+    # A page links the same address many times (title, thumbnail, "read more"): each href is
+    # checked and resolved once.
+    seen_hrefs: set[str] = set()
+    seen_urls: set[str] = set()
     for node in select(sel, css):
         for anchor in node.iter("a"):
             if anchor in seen_anchors:
                 continue
             seen_anchors.add(anchor)
             href = (anchor.get("href") or "").strip()
+            if href in seen_hrefs:
+                continue
+            seen_hrefs.add(href)
             # A bare fragment ("#", "#top") points back into the same page.
             if not href or href.startswith("#") or (never_follow is not None and never_follow.search(href)):
                 continue
             url = urljoin(base_url, href)
-            if url not in out:
+            if url not in seen_urls:
+                seen_urls.add(url)
                 out.append(url)
     return out
 
 
+# cssselect tests a class by searching the element's whitespace-normalized class attribute, a string
+# built for every element looked at; a plain substring test first lets most elements fail without
+# building it (a class name holds no space, so the substring is in every element that matches).
+_CLASS_TEST = re.compile(r"@class and (contains\(concat\(' ', normalize-space\(@class\), ' '\), ' ([\w-]+) '\))")
+
+
 @lru_cache(maxsize=512)
-def css_matcher(css: str) -> CSSSelector:
-    """A compiled CSS selector (translating CSS to XPath costs more than matching)."""
-    return CSSSelector(css, translator="html")
+def css_matcher(css: str) -> etree.XPath:
+    """A compiled CSS selector (translating CSS to XPath costs more than matching), its class
+    tests made cheap; ``.path`` is its XPath."""
+    path = CSSSelector(css, translator="html").path
+    return etree.XPath(_CLASS_TEST.sub(r"@class and contains(@class, '\2') and \1", path))
 
 
 def detached_body(sel: Selector, body_css: Iterable[str], non_body_css: Iterable[str]) -> Optional[Any]:
@@ -152,7 +168,7 @@ def drop_trailing_images(element: Any, kept_texts: set[str]) -> None:
             holder = img.getparent()
             img.drop_tree()
             if (holder is not None and holder is not element and holder.getparent() is not None
-                    and not normalize_text(holder.text_content()) and not holder.xpath(".//img")):
+                    and not normalize_text(holder.text_content()) and not holds_img(holder)):
                 holder.drop_tree()
 
 
@@ -191,6 +207,10 @@ _VOID_TAGS = ("area", "base", "br", "col", "embed", "hr", "img", "input", "keyge
               "source", "track", "wbr", "basefont", "bgsound", "frame", "isindex")
 _START_TAG = re.compile(r"<[a-zA-Z]")
 _VOID_OPENS = tuple(f"<{tag}" for tag in _VOID_TAGS if tag not in ("basefont", "bgsound", "isindex", "keygen"))
+# A "<" that opens an element which may hold others: not a close tag, comment or doctype, nor a
+# void tag. No void name is the prefix of another, so each "<" is one or the other; inside a
+# chunk, a lookahead cut short by the chunk's end counts an open tag, as the chunk's counts do.
+_NESTING_OPEN = re.compile("<(?!/|!|" + "|".join(v[1:] for v in _VOID_OPENS) + ")")
 _ESTIMATE_CHUNK = 4096
 _TOKEN = re.compile(
     r"<!--.*?(?:-->|\Z)"  # comment
@@ -224,7 +244,8 @@ def cap_page(html: str, max_chars: int, max_elements: int) -> tuple[str, bool]:
     cut = len(html)
     if max_chars and len(html) > max_chars:
         cut = max_chars
-    if max_elements:
+    # Every start tag is a "<": a page with no more of those than the limit has nothing to cut.
+    if max_elements and html.count("<", 0, cut) > max_elements:
         beyond = next(islice(_START_TAG.finditer(html, 0, cut), max_elements, None), None)
         if beyond is not None:
             cut = beyond.start()
@@ -238,17 +259,18 @@ def cap_page(html: str, max_chars: int, max_elements: int) -> tuple[str, bool]:
 
 def nesting_estimate(html: str) -> int:
     """An upper estimate of the page's element nesting depth, cheap enough for every page: tags
-    are counted per chunk (C-level string counts, no parse, no per-tag Python), and within a
-    chunk the depth may rise by all of its open tags. Unclosed <p>/<li> and upper-case void
-    tags only raise the estimate (then ``flatten_nesting`` does the exact count)."""
+    are counted per chunk (a C-level count and one regex pass, no parse, no per-tag Python), and
+    within a chunk the depth may rise by all of its open tags. Unclosed <p>/<li> and upper-case
+    void tags only raise the estimate (then ``flatten_nesting`` does the exact count)."""
     depth = best = 0
     for start in range(0, len(html), _ESTIMATE_CHUNK):
         chunk = html[start:start + _ESTIMATE_CHUNK]
         closes = chunk.count("</")
-        opens = chunk.count("<") - closes - chunk.count("<!") - sum(chunk.count(v) for v in _VOID_OPENS)
-        best = max(best, depth + opens)
+        opens = len(_NESTING_OPEN.findall(chunk))
+        if depth + opens > best:
+            best = depth + opens
         depth += opens - closes
-    return max(best, 0)
+    return best
 
 
 def _subtree_heights(html: str) -> dict[int, int]:
