@@ -91,18 +91,93 @@ def abs_links(sel: Any, css: str, base_url: str, never_follow: Optional[re.Patte
     return out
 
 
-# cssselect tests a class by searching the element's whitespace-normalized class attribute, a string
-# built for every element looked at; a plain substring test first lets most elements fail without
-# building it (a class name holds no space, so the substring is in every element that matches).
+# cssselect tests a class as "@class and (the whitespace-normalized class attribute holds ' x ')",
+# a string built for every element looked at. A plain substring test instead of "@class" lets most
+# elements fail without building it, and without libxml2 building a node-set for "@class": the
+# same elements match (a class name holds no space, so the substring is in each match, and no
+# substring is in a missing attribute).
 _CLASS_TEST = re.compile(r"@class and (contains\(concat\(' ', normalize-space\(@class\), ' '\), ' ([\w-]+) '\))")
+# cssselect writes the descendant combinator as "/descendant-or-self::*/"; "//" (the same elements:
+# only elements have children) is the form libxml2 evaluates as one descendant walk.
+_DESCENDANT = "/descendant-or-self::*/"
+# The first step of each branch cssselect writes: a walk of the tree for one element name.
+_FIRST_STEP = re.compile(r"descendant-or-self::(\*|[\w-]+)")
+
+
+def _top_level_split(path: str, sep: str) -> list[str]:
+    """``path`` cut at each ``sep`` outside brackets, parentheses and string literals."""
+    parts: list[str] = []
+    depth, quote, start = 0, "", 0
+    for i, ch in enumerate(path):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == sep and not depth:
+            parts.append(path[start:i])
+            start = i + 1
+        elif ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+    parts.append(path[start:])
+    return parts
+
+
+def _first_step(branch: str) -> Optional[tuple[str, str, str]]:
+    """(name test, predicate or "", the rest) of a branch starting "descendant-or-self::name[...]";
+    None for any other shape, or a predicate that may depend on position."""
+    found = _FIRST_STEP.match(branch)
+    if found is None:
+        return None
+    name, rest = found.group(1), branch[found.end():]
+    predicate = ""
+    if rest.startswith("["):
+        inner = _top_level_split(rest[1:], "]")
+        if len(inner) < 2:
+            return None
+        predicate = inner[0]
+        rest = rest[len(predicate) + 2:]
+    if (rest and not rest.startswith("/")) or "position()" in predicate or "last()" in predicate \
+            or predicate.strip().isdigit() or "[" in predicate:
+        return None
+    return name, predicate, rest
+
+
+def _merged_union(path: str) -> str:
+    """A union of CSS branches as fewer walks: branches that differ only in their first step's
+    predicate become one step testing either ("div.x a, div.y a" -> "descendant-or-self::div[x or
+    y]//a"). The same elements, in document order: each branch's first step is a condition on
+    one element, the rest of the path runs from each element that meets it. (Branches naming
+    different elements stay apart: one step over every element testing them all costs more.)"""
+    branches = [branch.strip() for branch in _top_level_split(path, "|")]
+    steps = [_first_step(branch) for branch in branches]
+    if len(branches) < 2 or any(step is None for step in steps):
+        return path
+    by_name_and_rest: dict[tuple[str, str], list[str]] = {}
+    for name, predicate, rest in steps:  # type: ignore[misc]
+        by_name_and_rest.setdefault((name, rest), []).append(predicate)
+    merged = []
+    for (name, rest), predicates in by_name_and_rest.items():
+        if all(predicates):
+            test = predicates[0] if len(predicates) == 1 else " or ".join(f"({p})" for p in predicates)
+            merged.append(f"descendant-or-self::{name}[{test}]{rest}")
+        else:  # a branch without a predicate takes every element of that name
+            merged.append(f"descendant-or-self::{name}{rest}")
+    return " | ".join(merged)
 
 
 @lru_cache(maxsize=512)
 def css_matcher(css: str) -> etree.XPath:
-    """A compiled CSS selector (translating CSS to XPath costs more than matching), its class
-    tests made cheap; ``.path`` is its XPath."""
+    """A compiled CSS selector (translating CSS to XPath costs more than matching), in the forms
+    libxml2 evaluates fastest: cheap class tests, "//" descendant steps, a union of branches as
+    few walks as it can; ``.path`` is its XPath."""
     path = CSSSelector(css, translator="html").path
-    return etree.XPath(_CLASS_TEST.sub(r"@class and contains(@class, '\2') and \1", path))
+    path = _CLASS_TEST.sub(r"contains(@class, '\2') and \1", path).replace(_DESCENDANT, "//")
+    try:
+        return etree.XPath(_merged_union(path))
+    except etree.XPathSyntaxError:  # a shape the merge does not know: the union as it is
+        return etree.XPath(path)
 
 
 def detached_body(sel: Selector, body_css: Iterable[str], non_body_css: Iterable[str]) -> Optional[Any]:
