@@ -76,6 +76,8 @@ def body_blocks(element: Any) -> list[Block]:
     pieces: list[tuple[str, bool]] = []
 
     def flush() -> None:
+        if not pieces:  # most block boundaries close no text
+            return
         # inline boundaries add no space: "平台:<a>园区</a>" reads "平台:园区"
         text = normalize_text("".join(t for t, _ in pieces).replace("\n", " "))
         if text:

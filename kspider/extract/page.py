@@ -228,23 +228,25 @@ def drop_blocks_from_html(element: Any, dropped_texts: set[str], kept_texts: set
 def drop_trailing_images(element: Any, kept_texts: set[str]) -> None:
     """Drop images after the last kept body paragraph: they belong to inserted blocks
     (an inline ad's photo, the contact block's QR codes), not to the article."""
-    order = {node: i for i, node in enumerate(element.iter())}
+    nodes = list(element.iter())  # page order; element itself first
     # One string holding every kept text, so "is this node's text in the body" is one search.
     kept_all = "\x00".join(t for t in kept_texts if t)
+    # The last node whose own text is kept: looked for from the end (most bodies end in text).
     last_kept = -1
-    for node in element.iter():
-        if node is element or not isinstance(node.tag, str):
+    for index in range(len(nodes) - 1, 0, -1):
+        node = nodes[index]
+        if not isinstance(node.tag, str):
             continue
         own = normalize_text((node.text or "") + "".join(child.tail or "" for child in node))
         if own and own in kept_all:
-            last_kept = max(last_kept, order[node])
-    for img in list(element.iter("img")):
-        if order.get(img, -1) > last_kept:
-            holder = img.getparent()
-            img.drop_tree()
-            if (holder is not None and holder is not element and holder.getparent() is not None
-                    and not normalize_text(holder.text_content()) and not holds_img(holder)):
-                holder.drop_tree()
+            last_kept = index
+            break
+    for img in [node for node in nodes[last_kept + 1:] if node.tag == "img"]:
+        holder = img.getparent()
+        img.drop_tree()
+        if (holder is not None and holder is not element and holder.getparent() is not None
+                and not normalize_text(holder.text_content()) and not holds_img(holder)):
+            holder.drop_tree()
 
 
 def finish_body(post: BodyParts, url: str, removed_texts: Iterable[str] = ()) -> dict[str, Any]:
