@@ -136,7 +136,7 @@ def sqlite_reference(items: Iterable[Any], tmp: str, batch: int, settings: Optio
 
     from kspider.store import neardup
     from kspider.store.documents import ARTICLES, INDEXES, item_to_doc
-    from kspider.store.embedded import FILE_SETTINGS
+    from kspider.store.embedded_file import FILE_SETTINGS
     from kspider.store.embedded_ops import field_values
 
     fields = list(dict.fromkeys(f for keys in INDEXES[ARTICLES] for f, _ in keys))
