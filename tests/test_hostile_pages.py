@@ -44,6 +44,10 @@ def test_cap_cuts_before_the_limit_and_never_inside_a_tag():
     assert cut and capped == '<html><body><p class="x">段落0</p><p class="x">段落1</p><p class="x">段落2</p>'
     capped, cut = cap_page(html, 40, 0)  # the 40th character sits inside the second <p ...>
     assert cut and capped == '<html><body><p class="x">段落0</p>'
+    # A stray "<" in the text before the cut tag: the kept part must not end in an open "<".
+    capped, cut = cap_page('<p>a < b <span class="long">x</span></p>', 14, 0)
+    assert cut and capped == "<p>a "
+    assert cap_page("<<!", 2, 0) == ("", True)
 
 
 def test_flattening_keeps_every_paragraph_of_a_5000_deep_body():

@@ -328,8 +328,10 @@ def cap_page(html: str, max_chars: int, max_elements: int) -> tuple[str, bool]:
             cut = beyond.start()
     if cut >= len(html):
         return html, False
-    tag_start = html.rfind("<", 0, cut)
-    if tag_start > html.rfind(">", 0, cut):
+    # Back to before the first "<" after the last ">": a stray "<" in text before a cut tag
+    # would otherwise leave the kept part ending in what reads as an open tag.
+    tag_start = html.find("<", html.rfind(">", 0, cut) + 1, cut)
+    if tag_start != -1:
         cut = tag_start
     return html[:cut], True
 
