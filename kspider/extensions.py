@@ -11,6 +11,9 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from kspider.stat_keys import (  # noqa: F401  (stat names, re-exported)
+    BAD_ARGUMENT, BAD_START_URL, REPLAY_DIR_MISSING, STORE_SPILLED, STORE_UNREACHABLE, UNKNOWN_SITE)
+
 logger = logging.getLogger(__name__)
 
 
@@ -59,13 +62,6 @@ EXIT_DOWNLOADS_FAILED = 6  # every download of a site failed
 EXIT_BAD_START = 7  # REPLAY_DIR does not exist, or a start URL is invalid or refused
 EXIT_BAD_ARGUMENT = 8  # an unknown spider argument, or -a sites= naming no registry site
 
-# Stats the conditions are read from (written by the spiders, the replay handler and the store).
-BAD_ARGUMENT = "spider/bad_argument/"  # + argument name
-UNKNOWN_SITE = "spider/unknown_site/"  # + host given with -a sites=
-BAD_START_URL = "route/bad_start_url"
-REPLAY_DIR_MISSING = "replay/dir_missing"
-STORE_SPILLED = "store/spilled_items"
-STORE_UNREACHABLE = "store/unreachable"
 
 
 @dataclass(frozen=True)

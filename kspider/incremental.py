@@ -55,6 +55,7 @@ from scrapy.exceptions import NotConfigured
 from kspider.extract.ids import canonical_url
 from kspider.extract.ids import url_fingerprint as _url_fingerprint
 from kspider.sites import host_of
+from kspider.stat_keys import SKIPPED, SKIPPED_FOR_SITE
 
 logger = logging.getLogger(__name__)
 
@@ -317,8 +318,8 @@ class IncrementalMiddleware:
                     obj.meta.setdefault(CHAIN_KEY, chain.chain)
                     chain.asked.add(url_fingerprint(obj.url))
         if counts["skipped"]:
-            self.stats.inc_value("incremental/skipped", counts["skipped"])
-            self.stats.inc_value(f"incremental/skipped/{host_of(response.url)}", counts["skipped"])
+            self.stats.inc_value(SKIPPED, counts["skipped"])
+            self.stats.inc_value(SKIPPED_FOR_SITE + host_of(response.url), counts["skipped"])
             logger.debug("incremental: %s: %d post(s) seen within %s days not fetched again",
                          response.url, counts["skipped"], self.refetch_days)
         if counts["stopped"]:

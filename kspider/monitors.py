@@ -42,25 +42,17 @@ from spidermon.settings import MONITOR
 
 from kspider.items import Article, RentalAd
 from kspider.sites import host_of
+from kspider.stat_keys import (  # noqa: F401  (stat names, re-exported)
+    ARTICLE_MISSING, ARTICLES_PARSED, COVERAGE, FALLBACK, FALLBACK_URLS, POST_PAGES, POST_PAGES_NO_ARTICLE,
+    POST_PAGES_SKIPPED, SITE_ITEMS, SKIPPED_FOR_SITE)
 
 logger = logging.getLogger(__name__)
 
 # Spidermon 1.27 logs through Spider.log(), deprecated in Scrapy 2.19: not ours to fix, not worth a warning per run.
 warnings.filterwarnings("ignore", message=r"Spider\.log\(\) is deprecated", category=Warning)
 
-# Stat names (docs/OPERATING.md explains each).
-POST_PAGES = "template/post_pages"
-POST_PAGES_NO_ARTICLE = "template/post_pages_without_article"
-ARTICLES_PARSED = "template/articles_parsed"
-ARTICLE_MISSING = "template/article_missing/"  # + field
-SITE_ITEMS = "monitor/site_items/"  # + host
-SKIPPED_FOR_SITE = "incremental/skipped/"  # + host (written by kspider.incremental)
-COVERAGE = "coverage/"  # coverage/article/items, coverage/article/<field>, coverage/rental_ad/...
-# Layout fallback: the spider counts FALLBACK + field when the generic extractor supplied a field
-# its template's selectors missed; the drift middleware keeps the last FALLBACK_URLS_KEPT page
-# URLs per field under FALLBACK_URLS + field (a list), for the drift warning.
-FALLBACK = "extract/fallback/"
-FALLBACK_URLS = "extract/fallback_urls/"
+
+# Page URLs kept per field under FALLBACK_URLS + field, for the drift warning.
 FALLBACK_URLS_KEPT = 5
 
 DEFAULT_COVERAGE = {
@@ -132,7 +124,7 @@ class TemplateDriftMiddleware:
         self.stats.inc_value(POST_PAGES)
         if not articles:
             if meta.get("no_item_reason"):
-                self.stats.inc_value(f"template/post_pages_skipped/{meta['no_item_reason']}")
+                self.stats.inc_value(POST_PAGES_SKIPPED + meta["no_item_reason"])
                 return
             self.stats.inc_value(POST_PAGES_NO_ARTICLE)
             logger.warning("template drift? post page %s gave no article", response.url)

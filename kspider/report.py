@@ -33,6 +33,8 @@ from scrapy.exceptions import NotConfigured
 
 from kspider.extract.ids import is_robots_txt
 from kspider.items import Article, RentalAd
+from kspider.stat_keys import (ARTICLE_MISSING, ARTICLES_PARSED, FALLBACK, POST_PAGES, POST_PAGES_NO_ARTICLE,
+                                POST_PAGES_SKIPPED, SKIPPED, SKIPPED_FOR_SITE)
 
 logger = logging.getLogger(__name__)
 
@@ -262,14 +264,14 @@ def _share(n: int, total: int) -> str:
 def render(spider: str, finished_at: str, reason: str, stats: Mapping[str, Any], run: RunFigures,
            history: list[dict[str, Any]]) -> str:
     """The report page (pure)."""
-    hosts = sorted(set(run.sites) | {k for k, _ in _stats_with(stats, "incremental/skipped/")})
+    hosts = sorted(set(run.sites) | {k for k, _ in _stats_with(stats, SKIPPED_FOR_SITE)})
     site_rows = []
     for host in hosts:
         fig = run.sites.get(host, SiteFigures())
         site_rows.append([host, fig.items.get("article", 0), fig.items.get("rental_ad", 0),
-                          int(stats.get(f"incremental/skipped/{host}", 0)), fig.dropped, fig.errors, fig.pages])
+                          int(stats.get(SKIPPED_FOR_SITE + host, 0)), fig.dropped, fig.errors, fig.pages])
     totals = ["total", run.kind_items.get("article", 0), run.kind_items.get("rental_ad", 0),
-              int(stats.get("incremental/skipped", 0)), sum(f.dropped for f in run.sites.values()),
+              int(stats.get(SKIPPED, 0)), sum(f.dropped for f in run.sites.values()),
               sum(f.errors for f in run.sites.values()), sum(f.pages for f in run.sites.values())]
     sites_html = _table(["site", "articles stored", "rental ads stored", "skipped (already stored)",
                          "failed (dropped items)", "failed (pages)", "pages"], site_rows + [totals], "sites")
@@ -294,14 +296,14 @@ def render(spider: str, finished_at: str, reason: str, stats: Mapping[str, Any],
                               f'<tbody>{"".join(rows)}</tbody></table>')
     coverage_html = "".join(coverage_parts) or '<p class="empty">No items stored.</p>'
 
-    parsed = int(stats.get("template/articles_parsed", 0))
-    drift_rows = [["post pages", stats.get("template/post_pages", 0)],
-                  ["post pages without an article", stats.get("template/post_pages_without_article", 0)],
+    parsed = int(stats.get(ARTICLES_PARSED, 0))
+    drift_rows = [["post pages", stats.get(POST_PAGES, 0)],
+                  ["post pages without an article", stats.get(POST_PAGES_NO_ARTICLE, 0)],
                   ["articles parsed", parsed]]
-    drift_rows += [[f"post pages skipped: {k}", v] for k, v in _stats_with(stats, "template/post_pages_skipped/")]
+    drift_rows += [[f"post pages skipped: {k}", v] for k, v in _stats_with(stats, POST_PAGES_SKIPPED)]
     drift_rows += [[f"parsed without {k}", _share(int(v), parsed)] for k, v in
-                   _stats_with(stats, "template/article_missing/")]
-    fallback_rows = [[k, v] for k, v in _stats_with(stats, "extract/fallback/")]
+                   _stats_with(stats, ARTICLE_MISSING)]
+    fallback_rows = [[k, v] for k, v in _stats_with(stats, FALLBACK)]
     invalid_rows = [[k, v] for k, v in _stats_with(stats, "item_invalid/") if k.count("/") >= 1]
     invalid_rows += [[f"dropped: {k}", v] for k, v in sorted(run.dropped_reasons.items())]
     store_rows = [[k, v] for k, v in _stats_with(stats, "store/") if isinstance(v, (int, float, str))]

@@ -41,6 +41,7 @@ from scrapy.exceptions import DropItem
 from twisted.internet.defer import Deferred
 
 from kspider.store import Store, exported_fields, for_crawler, open_store
+from kspider.stat_keys import STORE_SPILLED, STORE_UNREACHABLE
 
 logger = logging.getLogger(__name__)
 
@@ -253,8 +254,8 @@ class StorePipeline:
         pending = store.pending_spill()
         if self.stats is not None:
             # This crawl's own items still in spill files (not other workers' or earlier runs').
-            self.stats.set_value("store/spilled_items", store.pending_spill(own=True))
-            self.stats.set_value("store/unreachable", 1 if store.down else 0)
+            self.stats.set_value(STORE_SPILLED, store.pending_spill(own=True))
+            self.stats.set_value(STORE_UNREACHABLE, 1 if store.down else 0)
         if pending:
             logger.error("store: %d items remain in spill files under %s%s; run `python -m kspider.store recover`",
                          pending, store.config.spill_dir, " (the store is unreachable)" if store.down else "")

@@ -26,6 +26,7 @@ from scrapy.utils.misc import build_from_crawler
 
 from kspider.extract.ids import is_robots_txt
 from kspider.replay.fixtures import FixtureIndex
+from kspider.stat_keys import REPLAY_DIR_MISSING
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -70,10 +71,10 @@ class KspiderDownloadHandler(BaseDownloadHandler):
         if self.replay_dir and not Path(self.replay_dir).is_dir():
             # Never go live instead: an empty index answers every request with a replay miss,
             # and the spiders start nothing (the exit status says why).
-            if not crawler.stats.get_value("replay/dir_missing"):  # one handler per scheme: say it once
+            if not crawler.stats.get_value(REPLAY_DIR_MISSING):  # one handler per scheme: say it once
                 logger.error("REPLAY_DIR %s does not exist (or is not a directory): nothing to replay",
                              self.replay_dir)
-            crawler.stats.set_value("replay/dir_missing", 1)
+            crawler.stats.set_value(REPLAY_DIR_MISSING, 1)
             self.index = FixtureIndex()
         elif self.replay_dir:
             self.index = FixtureIndex.load(self.replay_dir)

@@ -17,6 +17,7 @@ from scrapy.http import Response
 from kspider.extract.ids import canonical_url, url_fingerprint
 from kspider.items import Article, RentalAd
 from kspider.sites import Site, host_of, site_for_host, sites_for_spider
+from kspider.stat_keys import BAD_ARGUMENT, BAD_START_URL, FALLBACK, REPLAY_DIR_MISSING, UNKNOWN_SITE
 
 logger = logging.getLogger(__name__)
 
@@ -150,18 +151,18 @@ class KSpider(scrapy.Spider):
             hint = f"; did you mean -a {close[0]}=?" if close else ""
             logger.error("unknown spider argument -a %s=… (spider %s accepts %s)%s; nothing crawled",
                          name, self.name, ", ".join(accepted), hint)
-            self.crawler.stats.set_value(f"spider/bad_argument/{name}", 1)
+            self.crawler.stats.set_value(BAD_ARGUMENT + name, 1)
         for host in sorted(self.only_hosts):
             if self.site_for(host) is None:
                 logger.error("-a sites=%s: no registry entry of spider %s covers this host; nothing crawled",
                              host, self.name)
-                self.crawler.stats.set_value(f"spider/unknown_site/{host}", 1)
+                self.crawler.stats.set_value(UNKNOWN_SITE + host, 1)
         return not self.unknown_arguments and all(self.site_for(h) is not None for h in self.only_hosts)
 
     async def start(self) -> Any:
         if not self.arguments_ok():
             return
-        if self.crawler.stats.get_value("replay/dir_missing"):
+        if self.crawler.stats.get_value(REPLAY_DIR_MISSING):
             return  # the replay handler logged it; there is nothing to replay and no going live
         urls = self.arg_urls or self.default_start_urls()
         for url in urls:
@@ -170,7 +171,7 @@ class KSpider(scrapy.Spider):
             request = self.request_for(url)
             if request is None:
                 logger.error("start URL %s is not a page of spider %s (wrong host or URL pattern)", url, self.name)
-                self.crawler.stats.inc_value("route/bad_start_url")
+                self.crawler.stats.inc_value(BAD_START_URL)
                 continue
             yield request
 
@@ -210,7 +211,7 @@ class KSpider(scrapy.Spider):
         """Count and log the fields the generic extractor supplied because the template's
         selectors missed them (``ArticleResult.fallback_fields``): layout drift, not loss."""
         for name in result.fallback_fields:
-            self.crawler.stats.inc_value(f"extract/fallback/{name}")
+            self.crawler.stats.inc_value(FALLBACK + name)
             logger.warning("layout fallback: %s of %s read by the generic extractor (the template's selectors "
                            "found none)", name, response.url)
 

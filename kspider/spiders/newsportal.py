@@ -45,6 +45,7 @@ from kspider.extract.phones import extract_phones
 from kspider.extract.topic import on_topic, topic_hits
 from kspider.sites import Site
 from kspider.spiders.base import KSpider, with_page_flags
+from kspider.stat_keys import FALLBACK
 
 # Listing pages followed along one pagination chain, unless -a full=1.
 DEFAULT_MAX_LIST_PAGES = 20
@@ -113,7 +114,7 @@ class NewsPortalSpider(KSpider):
             response.selector, response.url, site.layout if site else None,
             channels=site.channels if site else (), found=response.meta.pop("generic_links", None))
         for role in listing.fallback_fields:
-            self.crawler.stats.inc_value(f"extract/fallback/{role}")
+            self.crawler.stats.inc_value(FALLBACK + role)
             self.logger.warning("layout fallback: %s of %s found by the generic link finder (the site's "
                                 "selectors found none)", role, response.url)
         if not listing.article_urls:
