@@ -57,7 +57,7 @@ from kspider.extract.boilerplate import is_boilerplate, is_tail_marker
 from kspider.extract.dates import ParsedDate, parse_date
 from kspider.extract.html import extract_images, sanitize_html
 from kspider.extract.newsportal import parse_meta_line
-from kspider.extract.page import PARSER_MAX_DEPTH, parse_flattened, parse_html
+from kspider.extract.page import LIBXML_MAX_DEPTH, PARSER_MAX_DEPTH, parse_flattened, parse_html
 from kspider.extract.result import ArticleResult
 from kspider.extract.text import detect_lang, normalize_text
 
@@ -213,9 +213,6 @@ def decode_html(body: bytes, content_type: Optional[str] = None) -> str:
         return best[1]
     _, text = html_to_unicode(content_type, body)
     return text
-
-
-_LIBXML_MAX_DEPTH = 250
 
 
 def _parse(text: str) -> tuple[Optional[etree._Element], bool]:
@@ -1041,7 +1038,7 @@ def extract_article(html: Union[str, bytes, Any], url: str, ref: datetime,
     page = _walk(root)
     # a tree deeper than pages are read (text), or as deep as libxml2 reads (a tree parsed elsewhere,
     # which then lacks the rest of the page): read again flattened
-    if page.depth > (PARSER_MAX_DEPTH if raw_text is not None else _LIBXML_MAX_DEPTH):
+    if page.depth > (PARSER_MAX_DEPTH if raw_text is not None else LIBXML_MAX_DEPTH):
         if raw_text is None:
             raw_text = etree.tostring(root, encoding="unicode", method="html")
         flat, _ = parse_flattened(raw_text, keep_comments=False, html_elements=False)

@@ -457,6 +457,8 @@ def flatten_nesting(html: str, max_depth: int) -> tuple[str, int]:
 # Parsers stop reading at some depth and drop the rest of the page (libxml2: 256 levels, 2,048
 # with huge_tree), and tree walks cost more the deeper the tree: pages are read at most this deep.
 PARSER_MAX_DEPTH = 200
+# A tree this deep was cut by libxml2 (it keeps 256 levels, with a margin for its own nodes).
+LIBXML_MAX_DEPTH = 250
 
 
 def too_deep(parser: Any) -> bool:

@@ -25,7 +25,7 @@ from lxml import etree
 from parsel import Selector
 
 from kspider.extract.listing import MIN_GROUP, ListingLinks, as_root, find_links, main_groups
-from kspider.extract.page import parse_html
+from kspider.extract.page import LIBXML_MAX_DEPTH, parse_html
 
 ARTICLE, LISTING, OTHER = "article", "listing", "other"
 
@@ -39,7 +39,6 @@ _PUNCT = re.compile(r"[，。！？；：、,.!?;:]")
 _HEADINGS = ("h1", "h2")
 _NEWS_TYPES = re.compile(r'"@type"\s*:\s*"(?:News)?Article|"@type"\s*:\s*"(?:Blog)?Posting', re.I)
 
-_LIBXML_MAX_DEPTH = 250
 # Body text (characters) of a clear article, and of a short one a prior may confirm.
 CLEAR_ARTICLE_CHARS = 250
 SHORT_ARTICLE_CHARS = 100
@@ -141,7 +140,7 @@ def _too_deep(root: etree._Element) -> bool:
     for el in root.iter():
         parent = el.getparent()
         d = depth[el] = depth.get(parent, 0) + 1 if parent is not None else 0
-        if d >= _LIBXML_MAX_DEPTH:
+        if d >= LIBXML_MAX_DEPTH:
             return True
     return False
 
