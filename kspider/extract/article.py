@@ -356,6 +356,25 @@ def _walk(root: etree._Element) -> _Page:
         else:
             linked.clear()
 
+    def take(text: str) -> None:
+        """Text (an element's own or a tail) of the open block, and of the open link if any."""
+        if pieces or not text.isspace():
+            append_piece(text)
+            if link_depth:
+                append_linked(text)
+
+    def close(kind: int, tail: Optional[str]) -> None:
+        """An element ends: a block ends its paragraph, a link its link text; its tail follows."""
+        nonlocal link_depth
+        if kind == 1:
+            if pieces:
+                flush()
+            owners.pop()
+        elif kind == 2:
+            link_depth -= 1
+        if tail:
+            take(tail)
+
     if root.text and not root.text.isspace():
         append_piece(root.text)
     i = 1
@@ -363,19 +382,7 @@ def _walk(root: etree._Element) -> _Page:
         el = elements[i]
         p = parent[i]
         while open_idx[-1] != p:  # the open elements this one is not inside have ended
-            j = open_idx.pop()
-            kind = open_kind.pop()
-            if kind == 1:
-                if pieces:
-                    flush()
-                owners.pop()
-            elif kind == 2:
-                link_depth -= 1
-            tail = elements[j].tail
-            if tail and (pieces or not tail.isspace()):
-                append_piece(tail)
-                if link_depth:
-                    append_linked(tail)
+            close(open_kind.pop(), elements[open_idx.pop()].tail)
         tag = el.tag
         keys = el.keys()  # one call; most elements lack most attributes
         if tag not in inline_tags:  # inline elements' class and id are read on demand
@@ -396,11 +403,7 @@ def _walk(root: etree._Element) -> _Page:
                 open_idx.append(i)
                 open_kind.append(3)
             else:  # a leaf ends right here: only its tail is text
-                tail = el.tail
-                if tail and (pieces or not tail.isspace()):
-                    append_piece(tail)
-                    if link_depth:
-                        append_linked(tail)
+                close(3, el.tail)
             i = last + 1
             continue
         if tag in block_tags:
@@ -423,22 +426,10 @@ def _walk(root: etree._Element) -> _Page:
         else:
             kind = 0
         text = el.text
-        if text and (pieces or not text.isspace()):
-            append_piece(text)
-            if link_depth:
-                append_linked(text)
+        if text:
+            take(text)
         if end[i] == i:  # a leaf ends right here (no push and pop)
-            if kind == 1:
-                if pieces:
-                    flush()
-                owners.pop()
-            elif kind == 2:
-                link_depth -= 1
-            tail = el.tail
-            if tail and (pieces or not tail.isspace()):
-                append_piece(tail)
-                if link_depth:
-                    append_linked(tail)
+            close(kind, el.tail)
             if len(open_idx) >= max_depth:
                 max_depth = len(open_idx) + 1
         else:
@@ -448,19 +439,7 @@ def _walk(root: etree._Element) -> _Page:
                 max_depth = len(open_idx)
         i += 1
     while len(open_idx) > 1:
-        j = open_idx.pop()
-        kind = open_kind.pop()
-        if kind == 1:
-            if pieces:
-                flush()
-            owners.pop()
-        elif kind == 2:
-            link_depth -= 1
-        tail = elements[j].tail
-        if tail and (pieces or not tail.isspace()):
-            append_piece(tail)
-            if link_depth:
-                append_linked(tail)
+        close(open_kind.pop(), elements[open_idx.pop()].tail)
     if pieces:
         flush()
     return _Page(root, elements, end, parent, blocks, max_depth, words, attributed)
