@@ -21,7 +21,7 @@ from scrapy.utils.test import get_crawler
 from kspider.extract.ids import text_fingerprint, url_fingerprint
 from kspider.items import Article, RentalAd
 from kspider.pipelines.store import StorePipeline
-from kspider.store import for_crawler, open_store
+from kspider.store import Store, for_crawler, open_store
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -380,14 +380,9 @@ def test_seen_times_path_is_probed_once_at_open(store_settings: dict[str, Any], 
         store.close()
 
 
-def test_a_batch_whose_write_raises_is_written_item_by_item(store_settings: dict[str, Any]) -> None:
-    """An error that is no store outage (here: one item the backend cannot take) costs that item
-    only: the batch's other items are stored, the bad one is logged, counted and set aside."""
-    good_a = article(URL_A, KUNSHAN_TEXT)
-    good_c = article(URL_C, NEWS_TEXT, title="昆山打造具有全球竞争优势的新兴产业“高地”")
-    bad = article(URL_B, KUNSHAN_REPOST, title="昆山:从招商引资到双向奔赴")
-    crawler = get_crawler(Spider, {**store_settings, "STORE_BATCH_SIZE": 3})
-    pipeline = StorePipeline.from_crawler(crawler)
+def _failing_on_url_b(pipeline: StorePipeline) -> tuple[Store, list[Any]]:
+    """Opens the pipeline with a store whose batch write raises (no outage: a bad item) whenever
+    the batch holds URL_B's article; (the store, three articles: URL_A's, URL_B's, URL_C's)."""
     pipeline.open_spider()
     store = pipeline.store
     assert store is not None
@@ -399,7 +394,17 @@ def test_a_batch_whose_write_raises_is_written_item_by_item(store_settings: dict
         return real_write(prepared)
 
     store.write_prepared = write_prepared  # type: ignore[method-assign]
-    for item in (good_a, bad, good_c):
+    return store, [article(URL_A, KUNSHAN_TEXT), article(URL_B, KUNSHAN_REPOST, title="昆山:从招商引资到双向奔赴"),
+                   article(URL_C, NEWS_TEXT, title="昆山打造具有全球竞争优势的新兴产业“高地”")]
+
+
+def test_a_batch_whose_write_raises_is_written_item_by_item(store_settings: dict[str, Any]) -> None:
+    """An error that is no store outage (here: one item the backend cannot take) costs that item
+    only: the batch's other items are stored, the bad one is logged, counted and set aside."""
+    crawler = get_crawler(Spider, {**store_settings, "STORE_BATCH_SIZE": 3})
+    pipeline = StorePipeline.from_crawler(crawler)
+    store, items = _failing_on_url_b(pipeline)
+    for item in items:
         assert pipeline.process_item(item) is item
     pipeline.close_spider()
     for_crawler(crawler).close()
@@ -417,23 +422,10 @@ def test_a_batch_whose_write_raises_is_written_item_by_item(store_settings: dict
 def test_a_failed_batch_written_item_by_item_still_feeds_the_stored_documents(store_settings: dict[str, Any]) -> None:
     """With a feed (items leave the pipeline as stored), the items of a failed batch written one by
     one leave with their stored fields; the rejected one leaves as it came."""
-    good_a = article(URL_A, KUNSHAN_TEXT)
-    good_c = article(URL_C, NEWS_TEXT, title="昆山打造具有全球竞争优势的新兴产业“高地”")
-    bad = article(URL_B, KUNSHAN_REPOST, title="昆山:从招商引资到双向奔赴")
     crawler = get_crawler(Spider, {**store_settings, "STORE_BATCH_SIZE": 10, "STORE_EXPORT_STORED": "1"})
     pipeline = StorePipeline(crawler.settings, crawler.stats)  # no engine here: batches go when flushed
-    pipeline.open_spider()
-    store = pipeline.store
-    assert store is not None
-    real_write = store.write_prepared
-
-    def write_prepared(prepared: list[Any]) -> bool:
-        if any(p.doc.get("url") == URL_B for p in prepared):
-            raise ValueError("document cannot be encoded")
-        return real_write(prepared)
-
-    store.write_prepared = write_prepared  # type: ignore[method-assign]
-    for item in (good_a, bad, good_c):
+    store, items = _failing_on_url_b(pipeline)
+    for item in items:
         pipeline.process_item(item).close()  # the coroutine a feed awaits; its Deferred is read below
     released: dict[str, Any] = {}
     for item, done in list(pipeline.waiting):
