@@ -274,3 +274,26 @@ def test_embedded_file_of_the_keyed_layout_moves_to_numbered_rows(tmp_path: Path
     assert db.count("articles") == 3
     db.close()
     assert [d["_id"] for d in EmbeddedBackend(tmp_path).find_in("articles", "lsh", ["m2.7r0:dd"])] == ["p2"]
+
+
+def test_embedded_documents_numbered_across_processes_and_deletes(tmp_path: Path) -> None:
+    """Two backends on one file (two crawler processes) insert in turn: each new document takes
+    the number after the largest in use inside its write transaction, so index lookups find
+    exactly their own documents; a number freed by a delete at the end comes back without the
+    deleted document's index rows."""
+    first, second = EmbeddedBackend(tmp_path), EmbeddedBackend(tmp_path)
+    first.create_index("rental_ads", [("city", 1)])
+    for backend, doc_id, city in ((first, "a", "昆山"), (second, "b", "太仓"), (first, "c", "嘉定"), (second, "d", "昆山")):
+        backend.update_one("rental_ads", Update({"_id": doc_id}, {"$set": {"city": city}}, upsert=True))
+    numbers = dict(first.db.conn.execute("SELECT id, n FROM documents WHERE coll='rental_ads'").fetchall())
+    assert sorted(numbers.values()) == [1, 2, 3, 4] and numbers["d"] == 4
+    assert sorted(d["_id"] for d in second.find_in("rental_ads", "city", ["昆山"])) == ["a", "d"]
+    assert [d["_id"] for d in first.find_in("rental_ads", "city", ["太仓"])] == ["b"]
+
+    assert second.delete("rental_ads", {"_id": "d"}) == 1
+    first.update_one("rental_ads", Update({"_id": "e"}, {"$set": {"city": "苏州"}}, upsert=True))
+    assert dict(first.db.conn.execute("SELECT id, n FROM documents WHERE id='e'").fetchall()) == {"e": 4}
+    assert [d["_id"] for d in second.find_in("rental_ads", "city", ["昆山"])] == ["a"]
+    assert [d["_id"] for d in second.find_in("rental_ads", "city", ["苏州"])] == ["e"]
+    first.close()
+    second.close()
